@@ -1,0 +1,1 @@
+"""Accounts: signup, login, rotating refresh tokens, login throttling, the bearer guard."""

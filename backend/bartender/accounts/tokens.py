@@ -1,0 +1,103 @@
+"""Short-lived JWT access tokens and rotating, reuse-detecting refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import jwt
+
+from bartender.errors import Unauthenticated
+from bartender.settings import Settings
+
+# The secret is generated once and shared by every instance through the database.
+ENSURE_SECRET = """
+INSERT INTO app_secrets (name, value) VALUES ('jwt_hs256', $1) ON CONFLICT (name) DO NOTHING
+"""
+READ_SECRET = "SELECT value FROM app_secrets WHERE name = 'jwt_hs256'"
+
+INSERT_REFRESH = """
+INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
+VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+"""
+# Spend a token: only a live, unused one can be spent, once (the row lock serialises twins).
+SPEND_REFRESH = """
+UPDATE refresh_tokens SET used_at = now()
+WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+RETURNING family_id, user_id
+"""
+FIND_REFRESH = "SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = $1"
+REVOKE_FAMILY = """
+UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL
+"""
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class Tokens:
+    def __init__(self, settings: Settings, secret: str) -> None:
+        self.settings = settings
+        self._secret = secret
+
+    @classmethod
+    async def load(cls, settings: Settings, pool: asyncpg.Pool) -> Tokens:
+        secret = settings.jwt_secret
+        if not secret:
+            await pool.execute(ENSURE_SECRET, secrets.token_urlsafe(48))
+            secret = await pool.fetchval(READ_SECRET)
+        return cls(settings, secret)
+
+    def access_token(self, user_id: uuid.UUID | str) -> str:
+        now = int(time.time())
+        claims = {"sub": str(user_id), "iat": now, "exp": now + self.settings.access_token_ttl_s,
+                  "typ": "access"}
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def user_id(self, token: str) -> uuid.UUID:
+        """The user an access token stands for; Unauthenticated when invalid or expired."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+            if claims.get("typ") != "access":
+                raise Unauthenticated("Not an access token.")
+            return uuid.UUID(claims["sub"])
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("The access token has expired; refresh it.") from None
+        except (jwt.InvalidTokenError, ValueError, TypeError):
+            raise Unauthenticated("Invalid access token.") from None
+
+    async def issue_refresh(self, conn: asyncpg.Connection, user_id: uuid.UUID,
+                            family_id: uuid.UUID | None = None) -> str:
+        token = secrets.token_urlsafe(32)
+        await conn.execute(INSERT_REFRESH, _digest(token), family_id or uuid.uuid4(), user_id,
+                           float(self.settings.refresh_token_ttl_s))
+        return token
+
+    async def rotate_refresh(self, conn: asyncpg.Connection, token: str) -> tuple[uuid.UUID, str]:
+        """Spend `token` and issue its successor in the same family.
+
+        A token presented a second time means it was stolen or replayed: the whole family
+        (that login on every device it reached) is revoked.
+        """
+        digest = _digest(token)
+        async with conn.transaction():
+            row = await conn.fetchrow(SPEND_REFRESH, digest)
+            if row is not None:
+                new = await self.issue_refresh(conn, row["user_id"], row["family_id"])
+                return row["user_id"], new
+        known = await conn.fetchrow(FIND_REFRESH, digest)
+        if known is not None and known["used_at"] is not None:
+            await conn.execute(REVOKE_FAMILY, known["family_id"])
+            raise Unauthenticated("This refresh token was already used; the login is revoked.")
+        raise Unauthenticated("Invalid or expired refresh token.")
+
+    async def revoke(self, conn: asyncpg.Connection, token: str) -> None:
+        known = await conn.fetchrow(FIND_REFRESH, _digest(token))
+        if known is not None:
+            await conn.execute(REVOKE_FAMILY, known["family_id"])

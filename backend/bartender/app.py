@@ -1,0 +1,75 @@
+"""The app factory: routes, dependencies, error handling and the lifespan of one process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from bartender import __version__
+from bartender.accounts.passwords import Passwords
+from bartender.accounts.routes import AuthController
+from bartender.accounts.throttle import LoginThrottle
+from bartender.accounts.tokens import Tokens
+from bartender.bars.access import MembershipCache
+from bartender.bars.routes import BarsController
+from bartender.db.listener import Listener
+from bartender.db.pool import QueryCounter, create_pool
+from bartender.deps import provide_member, provide_runtime, provide_user_id
+from bartender.errors import EXCEPTION_HANDLERS
+from bartender.health import HealthController
+from bartender.runtime import Runtime
+from bartender.settings import Settings
+from bartender.stock.feed import StockFeed
+from bartender.stock.routes import StockController
+
+log = logging.getLogger("bartender")
+
+
+def create_app(settings: Settings) -> Litestar:
+    if not settings.database_url:
+        raise ValueError("create_app needs a database_url (bartender serve resolves one)")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        counter = QueryCounter()
+        pool = await create_pool(settings, counter)
+        listener = Listener(settings.database_url or "")
+        rt = Runtime(
+            settings=settings,
+            pool=pool,
+            counter=counter,
+            listener=listener,
+            tokens=await Tokens.load(settings, pool),
+            passwords=Passwords(settings),
+            throttle=LoginThrottle(settings),
+            memberships=MembershipCache(listener, settings.membership_cache_ttl_s),
+            feed=StockFeed(pool, listener, settings.feed_history),
+        )
+        await listener.start()
+        await rt.feed.start()
+        app.state.rt = rt
+        try:
+            yield
+        finally:
+            await rt.feed.stop()
+            await listener.stop()
+            await pool.close()
+
+    return Litestar(
+        route_handlers=[HealthController, AuthController, BarsController, StockController],
+        dependencies={
+            "rt": Provide(provide_runtime, sync_to_thread=False),
+            "user_id": Provide(provide_user_id),
+            "member": Provide(provide_member),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="BarTender", version=__version__, path="/schema"),
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""Bars: settings, memberships and roles."""

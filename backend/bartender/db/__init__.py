@@ -1,0 +1,1 @@
+"""PostgreSQL: the embedded server, migrations, the pool and the LISTEN connection."""

@@ -1,0 +1,31 @@
+"""What one app process holds for its lifetime: created in the lifespan, injected into handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+import asyncpg
+
+from bartender.accounts.passwords import Passwords
+from bartender.accounts.throttle import LoginThrottle
+from bartender.accounts.tokens import Tokens
+from bartender.bars.access import MembershipCache
+from bartender.db.listener import Listener
+from bartender.db.pool import QueryCounter
+from bartender.settings import Settings
+from bartender.stock.feed import StockFeed
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    pool: asyncpg.Pool
+    counter: QueryCounter
+    listener: Listener
+    tokens: Tokens
+    passwords: Passwords
+    throttle: LoginThrottle
+    memberships: MembershipCache
+    feed: StockFeed
+    # extra readiness checks (e.g. Redis), name -> coroutine that raises when not ready
+    readiness_probes: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)

@@ -1,0 +1,194 @@
+"""Per-bar stock sequence and recent changes, kept in process and fed by LISTEN bt_stock.
+
+This is what lets an unchanged poll answer without touching PostgreSQL, and what the
+realtime hub replays from. Notifications are applied one at a time, in arrival order
+(PostgreSQL sends them in commit order); a gap (a notification we never saw, or one without
+its changes because it was too large) is filled from the movements ledger, so the history
+of a bar stays contiguous. While LISTEN is down, `live` is False and callers read the
+database instead of serving stale data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+import msgspec
+
+from bartender.db.listener import Listener
+
+log = logging.getLogger("bartender.feed")
+
+# One row per stock transaction of a bar in a seq range, with its changes.
+LEDGER_RANGE = """
+SELECT seq, min(kind) AS cause,
+       jsonb_agg(jsonb_build_object('product_id', product_id, 'stock', stock_after)
+                 ORDER BY product_id)::text AS changes
+FROM movements WHERE bar_id = $1 AND seq > $2 AND seq <= $3
+GROUP BY seq ORDER BY seq
+"""
+BAR_SEQ = "SELECT seq FROM bars WHERE id = $1"
+
+
+class Change(msgspec.Struct):
+    product_id: str
+    stock: int
+
+
+class StockEvent(msgspec.Struct):
+    """One committed stock transaction of one bar (the NOTIFY payload, changes filled in)."""
+
+    bar_id: str
+    seq: int
+    cause: str
+    changes: list[Change] | None = None
+
+
+@dataclass
+class BarState:
+    seq: int
+    history: deque[StockEvent] = field(default_factory=deque)
+
+    def changes_since(self, since: int) -> list[Change] | None:
+        """Net changes after `since` (latest stock per product), or None if not covered."""
+        if since >= self.seq:
+            return []
+        if not self.history or self.history[0].seq > since + 1:
+            return None
+        latest: dict[str, Change] = {}
+        for event in self.history:
+            if event.seq > since:
+                for change in event.changes or ():
+                    latest[change.product_id] = change
+        return list(latest.values())
+
+    def events_since(self, since: int) -> list[StockEvent] | None:
+        if since >= self.seq:
+            return []
+        if not self.history or self.history[0].seq > since + 1:
+            return None
+        return [e for e in self.history if e.seq > since]
+
+
+Subscriber = Callable[[StockEvent], None]
+
+_decode_event = msgspec.json.Decoder(StockEvent).decode
+_decode_changes = msgspec.json.Decoder(list[Change]).decode
+
+
+class StockFeed:
+    def __init__(self, pool: asyncpg.Pool, listener: Listener, history: int) -> None:
+        self.pool = pool
+        self.listener = listener
+        self.history = history
+        self.bars: dict[uuid.UUID, BarState] = {}
+        # latest seq seen per bar, cached or not: closes the race with a first load
+        self._latest: dict[uuid.UUID, int] = {}
+        self._subscribers: list[Subscriber] = []
+        # how clients of a bar should get updates: ("push" | "poll", poll_interval_ms).
+        # The realtime package installs its adaptive policy here.
+        self.mode_of: Callable[[uuid.UUID], tuple[str, int]] = lambda _bar_id: ("push", 5000)
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        listener.on("bt_stock", self._queue.put_nowait)
+        listener.on_reconnect(self._resync_after_reconnect)
+
+    @property
+    def live(self) -> bool:
+        return self.listener.live
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Call `subscriber` with every event, in seq order per bar (the realtime hub)."""
+        self._subscribers.append(subscriber)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="bartender-stock-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def state(self, bar_id: uuid.UUID) -> BarState:
+        """The bar's current state; no database query when warm and LISTEN is live."""
+        known = self.bars.get(bar_id)
+        if known is not None and self.live:
+            return known
+        seq = await self.pool.fetchval(BAR_SEQ, bar_id)
+        if seq is None:
+            return BarState(seq=0)
+        if not self.live:
+            return BarState(seq=seq)  # uncached: we cannot know what we miss
+        known = self.bars.get(bar_id)
+        if known is None:
+            known = self.bars[bar_id] = BarState(seq=seq, history=deque(maxlen=self.history))
+        seq = max(seq, self._latest.get(bar_id, 0))
+        if seq > known.seq:
+            await self._fill(bar_id, known, seq)
+        return known
+
+    async def settle(self) -> None:
+        """Wait until every notification received so far is applied (tests, shutdown)."""
+        while not self._queue.empty():
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0)
+
+    async def _run(self) -> None:
+        while True:
+            payload = await self._queue.get()
+            try:
+                if payload is None:
+                    await self._resync_all()
+                else:
+                    await self._apply(_decode_event(payload))
+            except Exception:
+                log.exception("could not apply stock notification %r", payload)
+
+    async def _apply(self, event: StockEvent) -> None:
+        bar_id = uuid.UUID(event.bar_id)
+        self._latest[bar_id] = max(event.seq, self._latest.get(bar_id, 0))
+        state = self.bars.get(bar_id)
+        if state is not None and event.seq <= state.seq:
+            return  # already known (filled from the ledger)
+        if state is not None and event.seq > state.seq + 1:
+            await self._fill(bar_id, state, event.seq - 1)
+        if event.changes is None:
+            rows = await self.pool.fetch(LEDGER_RANGE, bar_id, event.seq - 1, event.seq)
+            event.changes = _decode_changes(rows[0]["changes"]) if rows else []
+        self._record(bar_id, state, event)
+
+    def _record(self, bar_id: uuid.UUID, state: BarState | None, event: StockEvent) -> None:
+        if state is not None:
+            state.history.append(event)
+            state.seq = event.seq
+        for subscriber in self._subscribers:
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("stock subscriber failed")
+
+    async def _fill(self, bar_id: uuid.UUID, state: BarState, upto: int) -> None:
+        """Replay committed transactions (state.seq, upto] from the ledger, in order."""
+        rows = await self.pool.fetch(LEDGER_RANGE, bar_id, state.seq, upto)
+        for row in rows:
+            self._record(bar_id, state, StockEvent(
+                bar_id=str(bar_id), seq=row["seq"], cause=row["cause"],
+                changes=_decode_changes(row["changes"])))
+        state.seq = max(state.seq, upto)
+
+    async def _resync_after_reconnect(self) -> None:
+        self._queue.put_nowait(None)  # resync in order with notifications that follow
+
+    async def _resync_all(self) -> None:
+        for bar_id, state in list(self.bars.items()):
+            seq = await self.pool.fetchval(BAR_SEQ, bar_id)
+            if seq is not None and seq > state.seq:
+                await self._fill(bar_id, state, seq)

@@ -1,0 +1,64 @@
+"""GET /stock?since=: the polling endpoint. Warm and unchanged, it never touches PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import msgspec
+
+from bartender.runtime import Runtime
+from bartender.stock import service
+
+# how far back the database may be asked for net changes before a snapshot is cheaper
+MAX_DB_CHANGES_SPAN = 10_000
+
+_ETAG = re.compile(r'(?:W/)?"(\d+)"')
+
+
+def etag(seq: int) -> str:
+    return f'"{seq}"'
+
+
+def not_modified(if_none_match: str | None, seq: int) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(int(m) == seq for m in _ETAG.findall(if_none_match))
+
+
+def _body(bar_id: uuid.UUID, seq: int, mode: tuple[str, int], key: bytes, items: bytes) -> bytes:
+    return b'{"bar_id":"%s","seq":%d,"mode":"%s","poll_interval_ms":%d,"%s":%s}' % (
+        str(bar_id).encode(), seq, mode[0].encode(), mode[1], key, items)
+
+
+async def poll(rt: Runtime, bar_id: uuid.UUID, since: int | None,
+               if_none_match: str | None) -> tuple[int, int, bytes | None]:
+    """Returns (status, seq, body): 304 with no body, or 200 with changes or a snapshot."""
+    feed = rt.feed
+    state = await feed.state(bar_id)
+    seq = state.seq
+    if not_modified(if_none_match, seq) and (since is None or since == seq):
+        return 304, seq, None
+    mode = feed.mode_of(bar_id)
+
+    if since is not None and since >= 0:
+        if since > seq:
+            # this instance may lag one the client polled before: ask the database
+            async with rt.pool.acquire() as conn:
+                db_seq, snap = await service.snapshot(conn, bar_id)
+                if db_seq < since:  # the client knows a future we do not: resync it
+                    return 200, db_seq, _body(bar_id, db_seq, mode, b"snapshot", snap)
+                changes = await service.net_changes(conn, bar_id, since, db_seq)
+            return 200, db_seq, _body(bar_id, db_seq, mode, b"changes", changes)
+        net = state.changes_since(since) if feed.live else None
+        if net is not None:
+            return 200, seq, _body(bar_id, seq, mode, b"changes", msgspec.json.encode(net))
+        if seq - since <= MAX_DB_CHANGES_SPAN:
+            async with rt.pool.acquire() as conn:
+                changes = await service.net_changes(conn, bar_id, since, seq)
+            return 200, seq, _body(bar_id, seq, mode, b"changes", changes)
+    async with rt.pool.acquire() as conn:
+        snap_seq, snap = await service.snapshot(conn, bar_id)
+    return 200, snap_seq, _body(bar_id, snap_seq, mode, b"snapshot", snap)
