@@ -6,23 +6,30 @@ import uuid
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from bartender.accounts.guard import bearer_token
 from bartender.bars.access import Member
 from bartender.errors import NotFound
 from bartender.runtime import Runtime
 
+# Handler parameter types, injected by name ("rt", "user_id", "member").
+RuntimeDep = NamedDependency[Runtime]
+UserIdDep = NamedDependency[uuid.UUID]
+MemberDep = NamedDependency[Member]
+
 
 def provide_runtime(state: State) -> Runtime:
     return state.rt  # type: ignore[no-any-return]
 
 
-async def provide_user_id(request: Request, rt: Runtime) -> uuid.UUID:
+async def provide_user_id(request: Request, rt: RuntimeDep) -> uuid.UUID:
     """Who is calling: the access token says it, no database query."""
     return rt.tokens.user_id(bearer_token(request.headers.get("authorization")))
 
 
-async def provide_member(bar_id: uuid.UUID, user_id: uuid.UUID, rt: Runtime) -> Member:
+async def provide_member(bar_id: FromPath[uuid.UUID], user_id: UserIdDep, rt: RuntimeDep) -> Member:
     """The caller's membership of the bar in the path; a non-member sees 404, not 403."""
     role = await rt.memberships.role(rt.pool, user_id, bar_id)
     if role is None:

@@ -6,7 +6,7 @@ import asyncio
 
 from litestar import Controller, Response, get
 
-from bartender.runtime import Runtime
+from bartender.deps import RuntimeDep
 
 
 class HealthController(Controller):
@@ -18,7 +18,7 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready")
-    async def ready(self, rt: Runtime) -> Response[dict[str, object]]:
+    async def ready(self, rt: RuntimeDep) -> Response[dict[str, object]]:
         checks: dict[str, str] = {}
         try:
             async with asyncio.timeout(2):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from litestar.params import JSONBody
 from litestar import Controller, Request, get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from bartender.deps import RuntimeDep, UserIdDep
 from bartender.accounts import service
 from bartender.accounts.schemas import (
     LoginIn,
@@ -18,7 +20,6 @@ from bartender.accounts.schemas import (
     SignupOut,
 )
 from bartender.errors import Unauthenticated
-from bartender.runtime import Runtime
 
 
 def client_address(request: Request) -> str:
@@ -30,29 +31,29 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/signup", status_code=HTTP_201_CREATED)
-    async def signup(self, data: SignupIn, rt: Runtime) -> SignupOut:
+    async def signup(self, data: JSONBody[SignupIn], rt: RuntimeDep) -> SignupOut:
         async with rt.pool.acquire() as conn:
             return SignupOut(user=await service.signup(conn, rt.passwords, data))
 
     @post("/login", status_code=HTTP_200_OK)
-    async def login(self, data: LoginIn, rt: Runtime, request: Request) -> SessionOut:
+    async def login(self, data: JSONBody[LoginIn], rt: RuntimeDep, request: Request) -> SessionOut:
         async with rt.pool.acquire() as conn:
             return await service.login(conn, rt.passwords, rt.tokens, rt.throttle, data,
                                        client_address(request))
 
     @post("/refresh", status_code=HTTP_200_OK)
-    async def refresh(self, data: RefreshIn, rt: Runtime) -> SessionOut:
+    async def refresh(self, data: JSONBody[RefreshIn], rt: RuntimeDep) -> SessionOut:
         async with rt.pool.acquire() as conn:
             return await service.refresh(conn, rt.tokens, data.refresh_token)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, data: LogoutIn, rt: Runtime) -> None:
+    async def logout(self, data: JSONBody[LogoutIn], rt: RuntimeDep) -> None:
         """Revoke the login this refresh token belongs to (on every device it reached)."""
         async with rt.pool.acquire() as conn:
             await rt.tokens.revoke(conn, data.refresh_token)
 
     @get("/me")
-    async def me(self, user_id: uuid.UUID, rt: Runtime) -> MeOut:
+    async def me(self, user_id: UserIdDep, rt: RuntimeDep) -> MeOut:
         async with rt.pool.acquire() as conn:
             user = await conn.fetchrow(service.USER_BY_ID, user_id)
             if user is None:

@@ -1,0 +1,161 @@
+"""Test helpers shared by every domain's tests: a served app and a small API client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import uvicorn
+
+from bartender.app import create_app
+from bartender.runtime import Runtime
+from bartender.settings import Settings
+
+PASSWORD = "correct horse battery"
+_emails = itertools.count(1)
+
+
+def database_url_for(admin_url: str, name: str) -> str:
+    """The admin URL with another database name (works for socket and TCP URLs)."""
+    parts = urlsplit(admin_url)
+    return parts._replace(path=f"/{name}").geturl()
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    port: int
+    server: uvicorn.Server
+    app: Any
+
+    @property
+    def rt(self) -> Runtime:
+        return self.app.state.rt  # type: ignore[no-any-return]
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+
+@contextlib.asynccontextmanager
+async def start_server(settings: Settings) -> AsyncIterator[RunningServer]:
+    """Serve create_app(settings) with uvicorn on 127.0.0.1:<free port> in this event loop."""
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning",
+                            ws_per_message_deflate=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises the startup error
+            raise RuntimeError("server exited during startup")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield RunningServer(f"http://127.0.0.1:{port}", port, server, app)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class User:
+    id: str
+    email: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@dataclass
+class Bar:
+    id: str
+    owner: User
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Api:
+    """Thin helpers over the real HTTP API (asserting the happy path's status)."""
+
+    def __init__(self, http: httpx.AsyncClient, server: RunningServer) -> None:
+        self.http = http
+        self.server = server
+
+    async def user(self, name: str = "Test User") -> User:
+        email = f"user{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
+        r = await self.http.post("/api/auth/signup",
+                                 json={"email": email, "password": PASSWORD, "name": name})
+        assert r.status_code == 201, r.text
+        return await self.login(email)
+
+    async def login(self, email: str, password: str = PASSWORD) -> User:
+        r = await self.http.post("/api/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return User(body["user"]["id"], email, body["access_token"], body["refresh_token"])
+
+    async def bar(self, owner: User | None = None, currency: str = "XOF",
+                  timezone: str = "Africa/Abidjan", **extra: Any) -> Bar:
+        owner = owner or await self.user("Owner")
+        r = await self.http.post("/api/bars", headers=owner.headers,
+                                 json={"name": "Chez Test", "currency": currency,
+                                       "timezone": timezone, **extra})
+        assert r.status_code == 201, r.text
+        return Bar(r.json()["id"], owner)
+
+    async def member(self, bar: Bar, role: str) -> User:
+        email = f"{role}{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
+        r = await self.http.post(f"/api/bars/{bar.id}/staff", headers=bar.owner.headers,
+                                 json={"email": email, "name": role.title(),
+                                       "password": PASSWORD, "role": role})
+        assert r.status_code == 201, r.text
+        return await self.login(email)
+
+    async def product(self, bar: Bar, name: str = "Flag", stock: int = 0, price: int = 1000,
+                      low_threshold: int = 5, par_level: int = 24,
+                      cost: int | None = 600, category: str = "Bières") -> str:
+        r = await self.http.post(f"/api/bars/{bar.id}/products", headers=bar.owner.headers,
+                                 json={"name": name, "category": category, "price": price,
+                                       "low_threshold": low_threshold, "par_level": par_level,
+                                       "cost": cost})
+        assert r.status_code == 201, r.text
+        product_id: str = r.json()["id"]
+        bar.products[name] = r.json()
+        if stock:
+            await self.deliver(bar, {product_id: stock})
+        return product_id
+
+    async def deliver(self, bar: Bar, items: dict[str, int], user: User | None = None,
+                      **extra: Any) -> httpx.Response:
+        r = await self.http.post(
+            f"/api/bars/{bar.id}/deliveries", headers=(user or bar.owner).headers,
+            json={"id": str(uuid.uuid4()),
+                  "items": [{"product_id": p, "qty": q} for p, q in items.items()], **extra})
+        assert r.status_code == 201, r.text
+        return r
+
+    async def sell(self, bar: Bar, items: dict[str, int], user: User | None = None,
+                   sale_id: str | None = None, **extra: Any) -> httpx.Response:
+        return await self.http.post(
+            f"/api/bars/{bar.id}/sales", headers=(user or bar.owner).headers,
+            json={"id": sale_id or str(uuid.uuid4()),
+                  "items": [{"product_id": p, "qty": q} for p, q in items.items()], **extra})
+
+    async def stock(self, bar: Bar, user: User | None = None) -> dict[str, int]:
+        r = await self.http.get(f"/api/bars/{bar.id}/products", headers=(user or bar.owner).headers)
+        assert r.status_code == 200, r.text
+        return {p["id"]: p["stock"] for p in r.json()["products"]}
+
+    async def seq(self, bar: Bar) -> int:
+        r = await self.http.get(f"/api/bars/{bar.id}/products", headers=bar.owner.headers)
+        return int(r.json()["seq"])
