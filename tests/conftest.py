@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ import pytest
 from bartender.db.embedded import EmbeddedPostgres
 from bartender.db.migrate import migrate
 from bartender.settings import Settings
-from tests.support import Api, RunningServer, database_url_for, start_server
+from tests.support import Api, RunningServer, database_url_for, make_settings, start_server
 
 TEMPLATE_DB = "bt_template"
 
@@ -87,23 +86,9 @@ async def database_url(pg_admin_url: str, template_url: str) -> AsyncIterator[st
         await conn.close()
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
-    """Settings for tests: cheap argon2 (production keeps the default cost)."""
-    base = Settings(
-        database_url=database_url,
-        data_dir=Path(tempfile.gettempdir()),
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        argon2_parallelism=1,
-        pool_min_size=1,
-        pool_max_size=20,
-    )
-    return dataclasses.replace(base, **overrides)
-
-
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return test_settings(database_url)
+    return make_settings(database_url)
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import tempfile
 import itertools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +29,20 @@ def database_url_for(admin_url: str, name: str) -> str:
     """The admin URL with another database name (works for socket and TCP URLs)."""
     parts = urlsplit(admin_url)
     return parts._replace(path=f"/{name}").geturl()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: cheap argon2 (production keeps the default cost)."""
+    base = Settings(
+        database_url=database_url,
+        data_dir=Path(tempfile.gettempdir()),
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+        pool_min_size=1,
+        pool_max_size=20,
+    )
+    return dataclasses.replace(base, **overrides)
 
 
 @dataclass
