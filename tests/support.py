@@ -176,3 +176,55 @@ class Api:
     async def seq(self, bar: Bar) -> int:
         r = await self.http.get(f"/api/bars/{bar.id}/products", headers=bar.owner.headers)
         return int(r.json()["seq"])
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+CHEAP_ARGON2_ENV = {"BARTENDER_ARGON2_TIME_COST": "1", "BARTENDER_ARGON2_MEMORY_KIB": "1024",
+                    "BARTENDER_ARGON2_PARALLELISM": "1"}
+
+
+@contextlib.asynccontextmanager
+async def spawn_server(database_url: str, **env: str) -> AsyncIterator[str]:
+    """Run `bartender serve` as its own process (a real separate server); yields its base URL."""
+    import os
+    import subprocess
+    import sys
+
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
+        env={**os.environ, **CHEAP_ARGON2_ENV, "DATABASE_URL": database_url,
+             "BARTENDER_LOG_LEVEL": "WARNING", **env},
+        stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"server died: {log.read().decode()[-2000:]}")
+                try:
+                    if (await client.get(f"{base}/api/ready")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+            else:
+                raise RuntimeError("server did not become ready")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
