@@ -1,0 +1,177 @@
+"""Forecasts per bar: fit off the event loop, cache per business day, answer from the cache.
+
+Fitting (models + backtests) is CPU work of seconds for a big bar: it runs in a process pool
+(`forecast_workers` processes; 0 = a thread, for small setups and tests) and its result is
+cached per bar. The cache holds until
+- the bar's business day changes (a new complete day of history), or its day settings change;
+- a sale or void lands on an earlier business day (an offline sale replayed late, a void of
+  yesterday's sale): the history itself changed;
+- a product becomes active that has no fit yet (only that product is fitted).
+Today's sales and the current stock do not change the fit: days until stockout, safety stock,
+reorder point and the suggested order are recomputed from them on every request (cheap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import multiprocessing
+import uuid
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import asyncpg
+import numpy as np
+
+from bartender.forecast import history, policy
+from bartender.forecast.schemas import DailyOut, ForecastOut, HistoryDayOut, ProductForecastOut
+from bartender.forecast.worker import FitResult, fit_chunk, warm_up
+
+# today + the longest horizon a client may ask for (60) covers any lead time (0..60) too
+FIT_HORIZON = 61
+CHART_DAYS = 56  # the tablet charts the last 8 weeks
+MAX_CACHED_BARS = 1000
+
+
+@dataclass
+class BarFit:
+    today: dt.date
+    day_key: tuple[str, dt.time]
+    seq: int
+    fitted_at: dt.datetime
+    fits: dict[uuid.UUID, FitResult]
+    series: dict[uuid.UUID, history.Series]
+
+
+class Forecaster:
+    """Per-process fitting pool and per-bar cache (one per Runtime)."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._cache: OrderedDict[uuid.UUID, BarFit] = OrderedDict()
+        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self.fits_run = 0  # completed (re)fits, for tests and metrics
+
+    def start(self, prewarm: bool) -> None:
+        """Create the pool (spawned workers: no forked event loop or sockets)."""
+        if self._workers > 0:
+            self._executor = ProcessPoolExecutor(
+                self._workers, mp_context=multiprocessing.get_context("spawn"))
+            if prewarm:
+                for _ in range(self._workers):
+                    self._executor.submit(warm_up)
+
+    def stop(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def cached(self, bar_id: uuid.UUID) -> BarFit | None:
+        return self._cache.get(bar_id)
+
+    async def forecast(self, pool: asyncpg.Pool, bar_id: uuid.UUID, horizon_days: int,
+                       include_history: bool) -> ForecastOut:
+        async with pool.acquire() as conn:
+            now = await history.bar_now(conn, bar_id)
+            products = await history.active_products(conn, bar_id, now.today)
+            entry = await self._fresh_entry(conn, bar_id, now)
+        missing = [p.id for p in products if entry is None or p.id not in entry.fits]
+        if entry is None or missing:
+            entry = await self._refit(pool, bar_id, now, [p.id for p in products])
+        return _answer(now, products, entry, horizon_days, include_history)
+
+    async def _fresh_entry(self, conn: asyncpg.Connection, bar_id: uuid.UUID,
+                           now: history.BarNow) -> BarFit | None:
+        entry = self._cache.get(bar_id)
+        if entry is None:
+            return None
+        if entry.today != now.today or entry.day_key != (now.timezone, now.day_starts_at):
+            return None
+        if now.seq > entry.seq and await history.history_changed(conn, bar_id, entry.seq,
+                                                                   now.today):
+            return None
+        self._cache.move_to_end(bar_id)
+        return entry
+
+    async def _refit(self, pool: asyncpg.Pool, bar_id: uuid.UUID, now: history.BarNow,
+                     product_ids: list[uuid.UUID]) -> BarFit:
+        lock = self._locks.setdefault(bar_id, asyncio.Lock())
+        async with lock:
+            async with pool.acquire() as conn:
+                # a concurrent request may have refitted while we waited for the lock
+                entry = await self._fresh_entry(conn, bar_id, now)
+                todo = [p for p in product_ids if entry is None or p not in entry.fits]
+                if entry is not None and not todo:
+                    return entry
+                async with conn.transaction(isolation="repeatable_read", readonly=True):
+                    snapshot = await history.bar_now(conn, bar_id)
+                    series = await history.load_series(conn, bar_id, snapshot.today, todo)
+            fits = await self._fit(series)
+            if entry is None:
+                entry = BarFit(snapshot.today, (snapshot.timezone, snapshot.day_starts_at),
+                               snapshot.seq, dt.datetime.now(dt.UTC), {}, {})
+            entry.fits.update(fits)
+            entry.series.update(series)
+            self._cache[bar_id] = entry
+            self._cache.move_to_end(bar_id)
+            while len(self._cache) > MAX_CACHED_BARS:
+                evicted, _ = self._cache.popitem(last=False)
+                self._locks.pop(evicted, None)
+            self.fits_run += 1
+            return entry
+
+    async def _fit(self, series: dict[uuid.UUID, history.Series]) -> dict[uuid.UUID, FitResult]:
+        if not series:
+            return {}
+        # longest histories first, dealt round-robin: chunks of similar cost per worker
+        keys = sorted(series, key=lambda k: -len(series[k].sold))
+        chunks = max(1, min(self._workers, len(keys)))
+        work = [{str(k): (series[k].sold, series[k].censored) for k in keys[i::chunks]}
+                for i in range(chunks)]
+        loop = asyncio.get_running_loop()
+        if self._executor is None:
+            results = [await asyncio.to_thread(fit_chunk, chunk, FIT_HORIZON) for chunk in work]
+        else:
+            results = await asyncio.gather(*(
+                loop.run_in_executor(self._executor, fit_chunk, chunk, FIT_HORIZON)
+                for chunk in work))
+        return {uuid.UUID(key): fit for result in results for key, fit in result.items()}
+
+
+def _answer(now: history.BarNow, products: list[history.ProductNow], entry: BarFit,
+            horizon_days: int, include_history: bool) -> ForecastOut:
+    dates = [now.today + dt.timedelta(days=i) for i in range(1, horizon_days + 1)]
+    out = []
+    for product in products:
+        fit = entry.fits[product.id]
+        rest_of_today = max(0.0, float(fit.mean[0]) - product.sold_today)
+        ahead = fit.mean[1:]
+        plan = policy.reorder(product.stock, product.par_level, rest_of_today, ahead,
+                              fit.dispersion, now.lead_time_days, now.service_level, horizon_days)
+        q = np.round(fit.quantiles[:, 1:horizon_days + 1], 2)
+        out.append(ProductForecastOut(
+            product_id=product.id, model=fit.model, family=fit.family, name=product.name,
+            stock=product.stock, par_level=product.par_level,
+            daily=[DailyOut(d, float(q[0, i]), float(q[1, i]), float(q[2, i]),
+                            round(float(ahead[i]), 3)) for i, d in enumerate(dates)],
+            days_until_stockout=plan.days_until_stockout, reorder_point=plan.reorder_point,
+            safety_stock=plan.safety_stock, suggested_order_qty=plan.suggested_order_qty,
+            lead_time_demand=round(plan.lead_time_demand, 2),
+            history=_chart_history(entry.series.get(product.id)) if include_history else None,
+        ))
+    out.sort(key=lambda p: (p.days_until_stockout is None, p.days_until_stockout or 0.0, p.name))
+    return ForecastOut(generated_at=dt.datetime.now(dt.UTC), horizon_days=horizon_days,
+                       business_date=now.today, lead_time_days=now.lead_time_days,
+                       service_level=now.service_level, fitted_at=entry.fitted_at,
+                       products=out)
+
+
+def _chart_history(series: history.Series | None) -> list[HistoryDayOut]:
+    if series is None:
+        return []
+    n = len(series.sold)
+    first = max(0, n - CHART_DAYS)
+    return [HistoryDayOut(series.start + dt.timedelta(days=i), int(series.sold[i]),
+                          bool(series.censored[i])) for i in range(first, n)]
