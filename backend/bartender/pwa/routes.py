@@ -1,0 +1,97 @@
+"""Routes of the PWA: the shell at `/`, `/sw.js` (root scope), the manifest, static assets.
+
+Every response carries a strict Content-Security-Policy: scripts, styles and connections only
+from this origin, no inline code at all (the shell passes its data in `data-` attributes).
+Static assets live under `/static/<version>/` and are immutable; the shell, the manifest and
+the service worker are revalidated on every load so a deploy reaches phones at once.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import PurePosixPath
+
+import jinja2
+from litestar import Response, get
+from litestar.params import FromPath
+
+from bartender import __version__
+from bartender.errors import NotFound
+from bartender.pwa import assets
+
+CSP = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    # 'self' covers ws:/wss: to this host in CSP level 3 browsers
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+REVALIDATE = "no-cache"
+IMMUTABLE = "public, max-age=31536000, immutable"
+THEME_COLOUR = "#0f5132"
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(assets.current().templates),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, content_type: str, **extra: object) -> Response[bytes]:
+    pwa = assets.current()
+    body = _templates().get_template(name).render(
+        version=pwa.version, app_version=__version__, asset=pwa.url, theme=THEME_COLOUR,
+        precache=pwa.precache(), sw_extensions=pwa.sw_extensions(), **extra)
+    return Response(content=body.encode(), media_type=content_type,
+                    headers={**SECURITY_HEADERS, "Cache-Control": REVALIDATE})
+
+
+@get("/", include_in_schema=False)
+async def shell() -> Response[bytes]:
+    """The single page every screen (staff phone and manager tablet) runs in."""
+    return _render("index.html", "text/html")
+
+
+@get("/sw.js", include_in_schema=False)
+async def service_worker() -> Response[bytes]:
+    response = _render("sw.js", "text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@get("/manifest.webmanifest", include_in_schema=False)
+async def manifest() -> Response[bytes]:
+    return _render("manifest.webmanifest", "application/manifest+json")
+
+
+@get("/static/{version:str}/{path:path}", include_in_schema=False)
+async def static_file(version: FromPath[str], path: FromPath[str]) -> Response[bytes]:
+    """An asset of this deploy; another version's URL is 404 (its page reloads to this one)."""
+    pwa = assets.current()
+    rel = PurePosixPath(path.lstrip("/")).as_posix()
+    found = pwa.files.get(rel) if version == pwa.version else None
+    if found is None:
+        raise NotFound("No such asset.")
+    return Response(content=found.body, media_type=found.content_type,
+                    headers={**SECURITY_HEADERS, "Cache-Control": IMMUTABLE})
+
+
+ROUTES = [shell, service_worker, manifest, static_file]

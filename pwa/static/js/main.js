@@ -1,0 +1,226 @@
+// Boot: language, service worker (with the update prompt), session, bar, live stock, outbox,
+// then the screen named in the URL hash (#/sell, #/stock, ...). Screens come from the
+// registry in screens.js; see the comment there to add one.
+
+import { initI18n, setLang, otherLang, t, onLangChange, number } from "./i18n.js";
+import { getSession, logout, onSessionChange } from "./auth.js";
+import { api, NetworkError } from "./api.js";
+import { kv } from "./db.js";
+import { store } from "./store.js";
+import { LiveStock } from "./live.js";
+import { startSync } from "./sync.js";
+import { screensFor, getScreen } from "./screens.js";
+import { h, replace, debounce } from "./ui.js";
+import { renderLogin } from "./login.js";
+import "./screens/index.js";
+
+const STATIC = document.documentElement.dataset.static;
+const main = document.getElementById("main");
+let live = null;
+let cleanup = null;
+
+function $(id) { return document.getElementById(id); }
+
+// ---------- service worker and update prompt ----------
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    const registration = await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/", updateViaCache: "none" });
+    let userAsked = false; // reload only when the user clicked "reload", never mid-sale
+    const offer = (worker) => {
+      if (!worker || !navigator.serviceWorker.controller) return; // first install: nothing to update
+      const banner = $("update-banner");
+      replace(banner, h("span", {}, t("update.available")),
+        h("button", { type: "button", onclick: () => { userAsked = true; worker.postMessage({ type: "skip-waiting" }); } }, t("update.reload")));
+      banner.hidden = false;
+    };
+    if (registration.waiting) offer(registration.waiting);
+    registration.addEventListener("updatefound", () => {
+      const worker = registration.installing;
+      worker?.addEventListener("statechange", () => { if (worker.state === "installed") offer(worker); });
+    });
+    let reloading = false;
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (reloading || !userAsked) return;
+      reloading = true;
+      location.reload();
+    });
+    setInterval(() => registration.update().catch(() => null), 30 * 60 * 1000);
+  } catch (err) {
+    console.warn("service worker not registered", err);
+  }
+}
+
+// ---------- top bar ----------
+function renderTopbar() {
+  $("topbar").hidden = !store.session;
+  $("bar-name").textContent = store.bar ? store.bar.name : "";
+  $("lang-switch").textContent = otherLang().toUpperCase();
+  $("lang-switch").setAttribute("aria-label", t("lang.switch"));
+  $("menu-button").textContent = "☰";
+  $("menu-button").setAttribute("aria-label", t("menu.open"));
+  renderConn();
+  renderPending();
+}
+
+function renderConn() {
+  const badge = $("conn-badge");
+  badge.dataset.state = store.conn;
+  badge.textContent = t(`conn.${store.conn}`);
+}
+
+function renderPending() {
+  const pending = store.outbox.filter((e) => e.status === "pending").length;
+  const rejected = store.outbox.filter((e) => e.status === "rejected").length;
+  const badge = $("pending-badge");
+  badge.hidden = pending + rejected === 0;
+  badge.dataset.pending = String(pending);
+  badge.dataset.rejected = String(rejected);
+  badge.textContent = [pending ? t("outbox.pending_count", { n: number(pending) }) : "",
+    rejected ? t("outbox.rejected_count", { n: number(rejected) }) : ""].filter(Boolean).join(" · ");
+}
+
+function toggleMenu(open) {
+  const menu = $("menu");
+  const button = $("menu-button");
+  const show = open ?? menu.hidden;
+  menu.hidden = !show;
+  button.setAttribute("aria-expanded", String(show));
+  if (!show) return;
+  const memberships = store.session?.memberships || [];
+  replace(menu,
+    h("p", { class: "who" }, store.session?.user?.name || ""),
+    memberships.length > 1 ? h("button", { type: "button", onclick: () => { toggleMenu(false); pickBar(true); } }, t("menu.switch_bar")) : null,
+    h("button", { type: "button", onclick: async () => { toggleMenu(false); await logout(); } }, t("menu.logout")));
+  menu.querySelector("button")?.focus();
+}
+
+// ---------- navigation ----------
+function renderTabs() {
+  const tabs = $("tabs");
+  const list = store.bar ? screensFor(store.bar.role) : [];
+  tabs.hidden = list.length < 2;
+  const current = currentScreenId();
+  replace(tabs, list.map((s) => h("a", {
+    href: `#/${s.id}`, class: "tab", "aria-current": s.id === current ? "page" : null,
+  }, h("span", { "aria-hidden": "true" }, s.icon), h("span", {}, t(s.titleKey)))));
+}
+
+function defaultScreen() {
+  const role = store.bar?.role;
+  const wide = window.matchMedia("(min-width: 900px)").matches;
+  return role && role !== "staff" && wide ? "stock" : "sell";
+}
+
+function currentScreenId() {
+  const id = location.hash.replace(/^#\/?/, "").split("?")[0];
+  const allowed = store.bar ? screensFor(store.bar.role).map((s) => s.id) : [];
+  return allowed.includes(id) ? id : defaultScreen();
+}
+
+function route() {
+  if (!store.session || !store.bar) return;
+  if (cleanup) { try { cleanup(); } catch (err) { console.error(err); } cleanup = null; }
+  const screen = getScreen(currentScreenId());
+  renderTabs();
+  main.replaceChildren();
+  main.dataset.screen = screen.id;
+  document.title = `${t(screen.titleKey)} · BarTender`;
+  cleanup = screen.render(main, { store, api, bar: store.bar, navigate: (id) => { location.hash = `#/${id}`; } }) || null;
+}
+
+// ---------- bar and data ----------
+async function cached(key, load) {
+  try {
+    const value = await load();
+    await kv.set(key, value);
+    return value;
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    const value = await kv.get(key);
+    if (value === undefined) throw err;
+    return value;
+  }
+}
+
+async function loadProducts() {
+  const body = await cached(`products:${store.bar.id}`, () => api.get(`/api/bars/${store.bar.id}/products`));
+  store.setProducts(body.seq, body.products);
+}
+
+const reloadProducts = debounce(() => loadProducts().catch(() => null), 300);
+
+async function openBar(barId) {
+  live?.stop();
+  store.bar = await cached(`bar:${barId}`, () => api.get(`/api/bars/${barId}`));
+  await kv.set("bar_id", barId);
+  await loadProducts();
+  renderTopbar();
+  live = new LiveStock(barId);
+  live.start();
+  route();
+}
+
+async function pickBar(force = false) {
+  const memberships = store.session.memberships || [];
+  const saved = await kv.get("bar_id");
+  if (!force && memberships.some((m) => m.bar_id === saved)) return openBar(saved);
+  if (!force && memberships.length === 1) return openBar(memberships[0].bar_id);
+  live?.stop();
+  store.bar = null;
+  renderTopbar();
+  $("tabs").hidden = true;
+  main.dataset.screen = "bars";
+  replace(main, h("section", { class: "panel narrow" },
+    h("h1", {}, t("bars.pick")),
+    memberships.length === 0 ? h("p", {}, t("bars.none")) : null,
+    h("ul", { class: "bar-list" }, memberships.map((m) => h("li", {},
+      h("button", { type: "button", class: "big", onclick: () => openBar(m.bar_id) },
+        h("strong", {}, m.bar_name), h("span", { class: "muted" }, t(`role.${m.role}`))))))));
+}
+
+async function showSession(session) {
+  store.session = session;
+  if (!session) {
+    live?.stop();
+    live = null;
+    store.bar = null;
+    renderTopbar();
+    $("tabs").hidden = true;
+    if (cleanup) { cleanup(); cleanup = null; }
+    main.dataset.screen = "login";
+    renderLogin(main);
+    return;
+  }
+  try {
+    await pickBar();
+  } catch (err) {
+    replace(main, h("p", { class: "error", role: "alert" }, t("error.load"), " ", String(err.message || err)));
+  }
+}
+
+async function boot() {
+  await initI18n(STATIC);
+  registerWorker();
+  onLangChange(() => { renderTopbar(); if (store.session && store.bar) route(); else if (!store.session) renderLogin(main); });
+  $("lang-switch").addEventListener("click", () => setLang(otherLang(), STATIC));
+  $("menu-button").addEventListener("click", () => toggleMenu());
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") toggleMenu(false); });
+  window.addEventListener("hashchange", route);
+  store.on("conn", renderConn);
+  store.on("outbox", renderPending);
+  store.on("unknown-product", reloadProducts);
+  onSessionChange((session) => {
+    const changedUser = (session?.user?.id || null) !== (store.session?.user?.id || null);
+    if (changedUser) showSession(session);
+    else store.session = session;
+  });
+  startSync({ onSessionLost: () => null });
+  await showSession(await getSession());
+  document.documentElement.dataset.ready = "1";
+}
+
+boot().catch((err) => {
+  console.error(err);
+  replace(main, h("p", { class: "error", role: "alert" }, String(err.message || err)));
+});
