@@ -7,7 +7,7 @@ import uuid
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, SkipValidation
 
 from bartender.accounts.guard import bearer_token
 from bartender.bars.access import Member
@@ -15,7 +15,7 @@ from bartender.errors import NotFound
 from bartender.runtime import Runtime
 
 # Handler parameter types, injected by name ("rt", "user_id", "member").
-RuntimeDep = NamedDependency[Runtime]
+RuntimeDep = NamedDependency[SkipValidation[Runtime]]  # a process object: never validated
 UserIdDep = NamedDependency[uuid.UUID]
 MemberDep = NamedDependency[Member]
 
