@@ -5,8 +5,8 @@
 - Days without a sale are zeros, from the product's first stock movement (or the start of the
   window) to yesterday; today is still open and is not history.
 - Censored days: the product could not be sold, so the day's sales understate demand. A day is
-  censored when a movement that day left the product at 0, or it opened at 0 and nothing came
-  in. Models treat them as missing.
+  censored when a movement that day left the product at 0, or it opened at 0 and nothing moved
+  (no delivery, no sale). Models treat them as missing.
 """
 
 from __future__ import annotations
@@ -153,11 +153,10 @@ def build_series(today: dt.date, window_start: dt.date, product_ids: list[uuid.U
         days_with_stock = stock_on[product_id]
         if product_id in stock_before:
             start = window_start
-        elif days_with_stock:
-            start = min(d for d in days_with_stock if d < today) if any(
-                d < today for d in days_with_stock) else today
         else:
-            start = today
+            # the first day it moved or sold (an offline sale may predate its movement)
+            start = min([d for d in (*days_with_stock, *sold_on[product_id]) if d < today],
+                        default=today)
         n = (today - start).days
         values = np.zeros(n, dtype=np.int64)
         censored = np.zeros(n, dtype=bool)
@@ -166,8 +165,8 @@ def build_series(today: dt.date, window_start: dt.date, product_ids: list[uuid.U
             day = start + dt.timedelta(days=i)
             values[i] = sold_on[product_id].get(day, 0)
             moved = days_with_stock.get(day)
-            if moved is None:
-                censored[i] = opening == 0
+            if moved is None:  # nothing moved: empty all day, unless sales say otherwise
+                censored[i] = opening == 0 and values[i] == 0
             else:
                 low, closing = moved
                 censored[i] = low == 0

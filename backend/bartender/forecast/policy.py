@@ -44,7 +44,7 @@ def days_until_stockout(stock: float, rest_of_today: float, daily_mean: np.ndarr
     if stock <= rest_of_today + 1e-12:
         return 0.0
     remaining = stock - rest_of_today
-    for day, demand in enumerate(daily_mean):
+    for day, demand in enumerate(float(d) for d in daily_mean):
         if demand >= remaining - 1e-12:
             return round(day + (remaining / demand if demand > 0 else 1.0), 2)
         remaining -= demand
