@@ -21,6 +21,8 @@ from bartender.db.listener import Listener
 from bartender.db.pool import QueryCounter, create_pool
 from bartender.deps import provide_member, provide_runtime, provide_user_id
 from bartender.errors import EXCEPTION_HANDLERS
+from bartender.forecast.routes import ForecastController
+from bartender.forecast.service import Forecaster
 from bartender.health import HealthController
 from bartender.runtime import Runtime
 from bartender.settings import Settings
@@ -49,19 +51,23 @@ def create_app(settings: Settings) -> Litestar:
             throttle=LoginThrottle(settings),
             memberships=MembershipCache(listener, settings.membership_cache_ttl_s),
             feed=StockFeed(pool, listener, settings.feed_history),
+            forecaster=Forecaster(settings.forecast_workers),
         )
         await listener.start()
         await rt.feed.start()
         app.state.rt = rt
+        rt.forecaster.start(prewarm=settings.forecast_prewarm)
         try:
             yield
         finally:
+            rt.forecaster.stop()
             await rt.feed.stop()
             await listener.stop()
             await pool.close()
 
     return Litestar(
-        route_handlers=[HealthController, AuthController, BarsController, StockController],
+        route_handlers=[HealthController, AuthController, BarsController, StockController,
+                        ForecastController],
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),
             "user_id": Provide(provide_user_id),

@@ -12,6 +12,7 @@ from bartender.accounts.tokens import Tokens
 from bartender.bars.access import MembershipCache
 from bartender.db.listener import Listener
 from bartender.db.pool import QueryCounter
+from bartender.forecast.service import Forecaster
 from bartender.settings import Settings
 from bartender.stock.feed import StockFeed
 
@@ -29,3 +30,5 @@ class Runtime:
     feed: StockFeed
     # extra readiness checks (e.g. Redis), name -> coroutine that raises when not ready
     readiness_probes: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
+    # demand forecasts: fitting pool + per-bar cache (forecast/service.py), set by the lifespan
+    forecaster: Forecaster = field(default_factory=lambda: Forecaster(0))

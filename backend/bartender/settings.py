@@ -61,6 +61,10 @@ class Settings:
     feed_history: int = 512
     membership_cache_ttl_s: float = 60.0
     log_level: str = "INFO"
+    # Forecast fitting: worker processes (0 = a thread of this process), and whether to start
+    # them at startup (each imports statsforecast, ~1 s) instead of on the first forecast.
+    forecast_workers: int = 2
+    forecast_prewarm: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -84,6 +88,8 @@ class Settings:
             "max_body_bytes": _env_int("BARTENDER_MAX_BODY_BYTES", 64 * 1024),
             "allow_http_endpoints": _env_bool("BARTENDER_ALLOW_HTTP_ENDPOINTS"),
             "log_level": env.get("BARTENDER_LOG_LEVEL", "INFO"),
+            "forecast_workers": _env_int("BARTENDER_FORECAST_WORKERS", 2),
+            "forecast_prewarm": _env_bool("BARTENDER_FORECAST_PREWARM", True),
         }
         if env.get("BARTENDER_DATA_DIR"):
             values["data_dir"] = Path(env["BARTENDER_DATA_DIR"])
