@@ -95,12 +95,14 @@ class StockFeed:
         self.mode_of: Callable[[uuid.UUID], tuple[str, int]] = lambda _bar_id: ("push", 5000)
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._resyncing = False
         listener.on("bt_stock", self._queue.put_nowait)
         listener.on_reconnect(self._resync_after_reconnect)
 
     @property
     def live(self) -> bool:
-        return self.listener.live
+        """True when memory is known current: LISTEN is up and any resync after it is done."""
+        return self.listener.live and not self._resyncing
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Call `subscriber` with every event, in seq order per bar (the realtime hub)."""
@@ -144,11 +146,17 @@ class StockFeed:
     async def _run(self) -> None:
         while True:
             payload = await self._queue.get()
-            try:
-                if payload is None:
+            if payload is None:
+                try:
                     await self._resync_all()
-                else:
-                    await self._apply(_decode_event(payload))
+                    self._resyncing = False
+                except Exception:  # database unreachable: stay not-live, try again shortly
+                    log.exception("stock feed resync failed; retrying")
+                    await asyncio.sleep(1)
+                    self._queue.put_nowait(None)
+                continue
+            try:
+                await self._apply(_decode_event(payload))
             except Exception:
                 log.exception("could not apply stock notification %r", payload)
 
@@ -185,6 +193,8 @@ class StockFeed:
         state.seq = max(state.seq, upto)
 
     async def _resync_after_reconnect(self) -> None:
+        # until the resync ran, memory may miss what committed while LISTEN was down
+        self._resyncing = True
         self._queue.put_nowait(None)  # resync in order with notifications that follow
 
     async def _resync_all(self) -> None:
