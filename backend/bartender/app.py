@@ -24,6 +24,8 @@ from bartender.errors import EXCEPTION_HANDLERS
 from bartender.forecast.routes import ForecastController
 from bartender.forecast.service import Forecaster
 from bartender.health import HealthController
+from bartender.realtime.routes import live_stock
+from bartender.realtime.setup import build_hub
 from bartender.runtime import Runtime
 from bartender.settings import Settings
 from bartender.stock.feed import StockFeed
@@ -53,21 +55,24 @@ def create_app(settings: Settings) -> Litestar:
             feed=StockFeed(pool, listener, settings.feed_history),
             forecaster=Forecaster(settings.forecast_workers),
         )
+        rt.hub = build_hub(rt)
         await listener.start()
         await rt.feed.start()
+        await rt.hub.start()
         app.state.rt = rt
         rt.forecaster.start(prewarm=settings.forecast_prewarm)
         try:
             yield
         finally:
             rt.forecaster.stop()
+            await rt.hub.stop()
             await rt.feed.stop()
             await listener.stop()
             await pool.close()
 
     return Litestar(
         route_handlers=[HealthController, AuthController, BarsController, StockController,
-                        ForecastController],
+                        ForecastController, live_stock],
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),
             "user_id": Provide(provide_user_id),

@@ -13,6 +13,7 @@ from bartender.bars.access import MembershipCache
 from bartender.db.listener import Listener
 from bartender.db.pool import QueryCounter
 from bartender.forecast.service import Forecaster
+from bartender.realtime.hub import Hub
 from bartender.settings import Settings
 from bartender.stock.feed import StockFeed
 
@@ -32,3 +33,5 @@ class Runtime:
     readiness_probes: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     # demand forecasts: fitting pool + per-bar cache (forecast/service.py), set by the lifespan
     forecaster: Forecaster = field(default_factory=lambda: Forecaster(0))
+    # the /ws hub (realtime/hub.py), set by the lifespan
+    hub: Hub | None = None

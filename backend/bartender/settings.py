@@ -60,6 +60,15 @@ class Settings:
     # In-process history of recent stock transactions per bar (polling `since`, ws replay).
     feed_history: int = 512
     membership_cache_ttl_s: float = 60.0
+    # Live stock over /ws (docs/realtime.md).
+    ws_auth_timeout_s: float = 5.0
+    ws_max_connections_per_bar: int = 2000  # sockets on one bar, all instances; then 4429
+    ws_send_queue: int = 256  # frames one socket may fall behind before it gets a snapshot
+    realtime_tick_s: float = 1.0  # how often load is measured, shared and push/poll decided
+    realtime_poll_enter_per_s: float = 5000.0  # deliveries/s on one bar that switch it to poll
+    realtime_poll_exit_per_s: float = 1500.0  # ... and the level it must stay under to return
+    realtime_poll_calm_s: float = 10.0  # time under that level before going back to push
+    realtime_history_ttl_s: int = 3600  # the Redis per-bar history expires when a bar is idle
     log_level: str = "INFO"
     # Forecast fitting: worker processes (0 = a thread of this process), and whether to start
     # them at startup (each imports statsforecast, ~1 s) instead of on the first forecast.
@@ -88,6 +97,13 @@ class Settings:
             "max_body_bytes": _env_int("BARTENDER_MAX_BODY_BYTES", 64 * 1024),
             "allow_http_endpoints": _env_bool("BARTENDER_ALLOW_HTTP_ENDPOINTS"),
             "log_level": env.get("BARTENDER_LOG_LEVEL", "INFO"),
+            "ws_auth_timeout_s": float(env.get("BARTENDER_WS_AUTH_TIMEOUT_S") or 5.0),
+            "ws_max_connections_per_bar": _env_int("BARTENDER_WS_MAX_PER_BAR", 2000),
+            "ws_send_queue": _env_int("BARTENDER_WS_SEND_QUEUE", 256),
+            "realtime_tick_s": float(env.get("BARTENDER_REALTIME_TICK_S") or 1.0),
+            "realtime_poll_enter_per_s": float(env.get("BARTENDER_POLL_ENTER_PER_S") or 5000.0),
+            "realtime_poll_exit_per_s": float(env.get("BARTENDER_POLL_EXIT_PER_S") or 1500.0),
+            "realtime_poll_calm_s": float(env.get("BARTENDER_POLL_CALM_S") or 10.0),
             "forecast_workers": _env_int("BARTENDER_FORECAST_WORKERS", 2),
             "forecast_prewarm": _env_bool("BARTENDER_FORECAST_PREWARM", True),
         }

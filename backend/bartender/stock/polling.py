@@ -28,9 +28,12 @@ def not_modified(if_none_match: str | None, seq: int) -> bool:
     return any(int(m) == seq for m in _ETAG.findall(if_none_match))
 
 
-def _body(bar_id: uuid.UUID, seq: int, mode: tuple[str, int], key: bytes, items: bytes) -> bytes:
-    return b'{"bar_id":"%s","seq":%d,"mode":"%s","poll_interval_ms":%d,"%s":%s}' % (
-        str(bar_id).encode(), seq, mode[0].encode(), mode[1], key, items)
+def _body(bar_id: uuid.UUID, seq: int, mode: tuple[str, int, int], key: bytes,
+          items: bytes) -> bytes:
+    # catalog_seq (additive): the bar's catalog version, +1 per product created or edited
+    # (realtime/catalog.py); a client re-reads the product list when it changes
+    return b'{"bar_id":"%s","seq":%d,"mode":"%s","poll_interval_ms":%d,"catalog_seq":%d,"%s":%s}' % (
+        str(bar_id).encode(), seq, mode[0].encode(), mode[1], mode[2], key, items)
 
 
 async def poll(rt: Runtime, bar_id: uuid.UUID, since: int | None,
@@ -41,7 +44,8 @@ async def poll(rt: Runtime, bar_id: uuid.UUID, since: int | None,
     seq = state.seq
     if not_modified(if_none_match, seq) and (since is None or since == seq):
         return 304, seq, None
-    mode = feed.mode_of(bar_id)
+    catalog_seq = await rt.hub.catalog.seq(bar_id) if rt.hub is not None else 0
+    mode = (*feed.mode_of(bar_id), catalog_seq)
 
     if since is not None and since >= 0:
         if since > seq:
