@@ -1,0 +1,131 @@
+"""Adaptive push/poll: the policy's hysteresis, and a real bar switching under a real burst."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from bartender.realtime.policy import POLL, PUSH, AdaptivePolicy, BarLoad, PolicyConfig
+from tests.realtime.wsclient import WsClient, check_stream
+from tests.support import Api, make_settings, start_server
+
+CONFIG = PolicyConfig(enter_per_s=100, exit_per_s=30, enter_ticks=2, calm_s=3.0)
+
+
+def run(policy: AdaptivePolicy, loads: list[BarLoad], overloaded: bool = False) -> list[tuple[str, int]]:
+    state = policy.fresh()
+    trace = []
+    for load in loads:
+        policy.step(state, load, overloaded, tick_s=1.0)
+        trace.append((state.mode, state.poll_interval_ms))
+    return trace
+
+
+def test_a_burst_switches_to_poll_after_enter_ticks_and_back_after_calm_seconds() -> None:
+    policy = AdaptivePolicy(CONFIG)
+    calm, burst = BarLoad(10, 1.0), BarLoad(50, 10.0)  # 10/s and 500 deliveries/s
+    trace = run(policy, [calm, burst, burst, burst, calm, calm, calm, calm])
+    assert [mode for mode, _ in trace] == [PUSH, PUSH, POLL, POLL, POLL, POLL, PUSH, PUSH]
+    assert trace[2][1] == 5000  # 500/s over a 100/s budget: 5 s between polls
+
+
+def test_one_hot_tick_does_not_switch() -> None:
+    policy = AdaptivePolicy(CONFIG)
+    trace = run(policy, [BarLoad(50, 10.0), BarLoad(1, 1.0), BarLoad(50, 10.0), BarLoad(1, 1.0)])
+    assert {mode for mode, _ in trace} == {PUSH}
+
+
+def test_load_between_the_thresholds_never_flaps() -> None:
+    policy = AdaptivePolicy(CONFIG)
+    hot, middling = BarLoad(20, 10.0), BarLoad(5, 10.0)  # 200/s, then 50/s (between 30 and 100)
+    trace = run(policy, [hot, hot] + [middling] * 20)
+    assert [mode for mode, _ in trace] == [PUSH] + [POLL] * 21
+
+
+def test_poll_interval_grows_with_load_within_the_contract_bounds() -> None:
+    policy = AdaptivePolicy(CONFIG)
+    assert policy.interval_for(BarLoad(1, 1.0)) == 1000
+    assert policy.interval_for(BarLoad(100, 3.5)) == 4000
+    assert policy.interval_for(BarLoad(100_000, 100.0)) == 60_000
+    state = policy.fresh()
+    for load in (BarLoad(20, 10.0), BarLoad(20, 10.0), BarLoad(100, 10.0)):
+        policy.step(state, load, False, 1.0)
+    assert (state.mode, state.poll_interval_ms) == (POLL, 10_000)
+    policy.step(state, BarLoad(50, 10.0), False, 1.0)  # less load but still busy: no shrink
+    assert state.poll_interval_ms == 10_000
+
+
+def test_process_pressure_sends_busy_bars_to_poll_and_has_its_own_hysteresis() -> None:
+    from bartender.realtime.policy import Pressure
+
+    policy = AdaptivePolicy(PolicyConfig(lag_enter_ms=200, lag_exit_ms=40, pressure_min_per_s=20))
+    assert policy.pressure_state(Pressure(loop_lag_ms=300)) is True
+    assert policy.pressure_state(Pressure(loop_lag_ms=100)) is True   # not yet below exit
+    assert policy.pressure_state(Pressure(loop_lag_ms=30)) is False
+    assert policy.pressure_state(Pressure(backlog=60_000)) is True
+    state = policy.fresh()
+    policy.step(state, BarLoad(5, 10.0), overloaded=True, tick_s=1.0)   # 50/s: goes to poll
+    assert state.mode == POLL
+    quiet = policy.fresh()
+    policy.step(quiet, BarLoad(1, 1.0), overloaded=True, tick_s=1.0)   # 1/s: spared
+    assert quiet.mode == PUSH
+
+
+async def test_a_bar_switches_to_poll_under_a_burst_and_back_to_push_when_calm(
+        database_url: str) -> None:
+    settings = make_settings(database_url, realtime_tick_s=0.1, realtime_poll_enter_per_s=40,
+                             realtime_poll_exit_per_s=10, realtime_poll_calm_s=0.5)
+    async with start_server(settings) as running, \
+            httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+        api = Api(http, running)
+        bar = await api.bar()
+        beer = await api.product(bar, stock=5000)
+        sellers = [await api.member(bar, "staff") for _ in range(4)]
+        ws = await WsClient.ready(running.ws_url, bar.owner.access_token)
+        (snapshot,), mode = await ws.subscribe(bar.id)
+        assert mode["mode"] == "push"
+
+        received: list[dict] = []
+        polled: list[dict] = []
+
+        async def collect() -> None:
+            while True:
+                received.append(await ws.recv(30))
+
+        async def burst(user: object) -> None:
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 1.5
+            while loop.time() < end:
+                assert (await api.sell(bar, {beer: 1}, user=user)).status_code == 201  # type: ignore[arg-type]
+
+        collector = asyncio.create_task(collect())
+        await asyncio.gather(*(burst(u) for u in sellers))
+        # the polling endpoint tells pollers the same thing as the sockets
+        r = await http.get(f"/api/bars/{bar.id}/stock", headers=bar.owner.headers)
+        polled.append(r.json())
+        seq_after_burst = await api.seq(bar)
+        async with asyncio.timeout(15):  # calm: back to push
+            while not any(m["type"] == "mode" and m["mode"] == "push" for m in received):
+                await asyncio.sleep(0.05)
+        assert (await api.sell(bar, {beer: 1})).status_code == 201
+        final = seq_after_burst + 1
+        async with asyncio.timeout(10):
+            while not received or received[-1].get("seq") != final:
+                await asyncio.sleep(0.02)
+        collector.cancel()
+        await ws.close()
+
+    modes = [m for m in received if m["type"] == "mode"]
+    # poll (its interval may grow while the burst lasts: another `mode`), then push once
+    assert [m["mode"] for m in modes] == ["poll"] * (len(modes) - 1) + ["push"]
+    assert len(modes) >= 2
+    intervals = [m["poll_interval_ms"] for m in modes[:-1]]
+    assert all(1000 <= i <= 60000 for i in intervals) and intervals == sorted(intervals)
+    assert polled[0]["mode"] == "poll"
+    assert polled[0]["poll_interval_ms"] in intervals
+    poll_at = received.index(modes[0])
+    push_at = received.index(modes[-1])
+    assert not [m for m in received[poll_at:push_at] if m["type"] == "stock"]  # no push in poll
+    # after the way back, what was not pushed arrives (or a snapshot), in order, then live
+    assert check_stream(received, snapshot["seq"]) == final
