@@ -125,7 +125,13 @@ export class LiveStock {
       case "mode":
         if (msg.bar_id !== this.barId) return;
         this.subscribed = true;
+        store.noteCatalog(msg.catalog_seq);
         this.setMode(msg.mode, msg.poll_interval_ms);
+        break;
+      case "catalog": // additive: a product was created or edited on another device
+        if (msg.bar_id !== this.barId) return;
+        store.upsertProduct(msg.product);
+        store.catalogSeq = msg.catalog_seq;
         break;
       case "pong":
         clearTimeout(this.timers.pong);
@@ -166,6 +172,7 @@ export class LiveStock {
       if (response.status === 200) {
         const body = await response.json();
         if (body.poll_interval_ms) this.pollIntervalMs = body.poll_interval_ms;
+        store.noteCatalog(body.catalog_seq);
         const changes = body.changes || body.snapshot || [];
         store.applyStock(changes, body.seq, { advance: true });
         if (body.snapshot) store.seq = body.seq;

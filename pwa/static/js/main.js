@@ -76,8 +76,11 @@ function renderPending() {
   badge.hidden = pending + rejected === 0;
   badge.dataset.pending = String(pending);
   badge.dataset.rejected = String(rejected);
-  badge.textContent = [pending ? t("outbox.pending_count", { n: number(pending) }) : "",
-    rejected ? t("outbox.rejected_count", { n: number(rejected) }) : ""].filter(Boolean).join(" · ");
+  const label = [pending ? t("outbox.pending_count", { n: number(pending) }) : "",
+    rejected ? t("outbox.rejected_count", { n: number(rejected) }) : ""].filter(Boolean).join(", ");
+  badge.setAttribute("aria-label", label);
+  badge.title = label;
+  badge.textContent = [pending ? `⏳ ${number(pending)}` : "", rejected ? `⚠ ${number(rejected)}` : ""].filter(Boolean).join(" ");
 }
 
 function toggleMenu(open) {

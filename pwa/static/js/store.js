@@ -10,6 +10,7 @@ export const store = {
   products: new Map(), // id -> product (stock included)
   seq: 0, // last bar seq applied from the live stream or a poll
   productSeq: new Map(), // id -> seq its stock was last set at
+  catalogSeq: null, // the bar's catalog version last seen (additive field of `mode` and polls)
   conn: "offline", // "live" | "polling" | "offline"
   outbox: [], // entries of the outbox (pending and rejected), oldest first
 
@@ -48,6 +49,25 @@ export const store = {
     if (advance && seq > this.seq) this.seq = seq;
     if (changed.length) this.emit("stock", changed);
     if (unknown) this.emit("unknown-product");
+  },
+
+  /** A product created or edited elsewhere (the socket's additive `catalog` message). */
+  upsertProduct(product) {
+    const existing = this.products.get(product.id);
+    const { stock, ...catalog } = product;
+    if (existing) Object.assign(existing, catalog);
+    else {
+      this.products.set(product.id, { ...product });
+      this.productSeq.set(product.id, -1); // its stock is refreshed by the next change
+    }
+    this.emit("products");
+  },
+
+  /** The bar's catalog version from `mode` messages and polls: a jump means re-read products. */
+  noteCatalog(catalogSeq) {
+    if (catalogSeq === undefined || catalogSeq === null) return;
+    if (this.catalogSeq !== null && catalogSeq !== this.catalogSeq) this.emit("unknown-product");
+    this.catalogSeq = catalogSeq;
   },
 
   setConn(state) {

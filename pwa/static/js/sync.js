@@ -10,6 +10,13 @@ const MAX_RETRY_MS = 60_000;
 let retryTimer = null;
 let retryMs = 1000;
 let sessionLost = () => {};
+// sales this page is selling right now: their outcome is told by the sell screen itself
+const interactive = new Set();
+
+/** True while `sell()` of this page is still handling this sale id. */
+export function isInteractive(id) {
+  return interactive.has(id);
+}
 
 async function refresh() {
   store.setOutbox(await entries());
@@ -76,12 +83,19 @@ export async function sell(barId, lines) {
     occurred_at: new Date().toISOString(),
     lines: lines.map((l) => ({ product_id: l.product_id, name: l.name, qty: l.qty, unit_price: l.unit_price })),
   });
-  const { results, blocked } = await kick();
-  const result = results.get(entry.id);
-  if (result?.kind === "rejected" && !queuedBefore) {
-    await withdraw(entry);
-    await refresh();
+  interactive.add(entry.id);
+  try {
+    const { results, blocked } = await kick();
+    const result = results.get(entry.id);
+    if (result?.kind === "rejected" && !queuedBefore) {
+      await withdraw(entry);
+      await refresh();
+    }
+    if (result) return result;
+    interactive.delete(entry.id); // sent later by a replay: announced like any pending sale
+    return { kind: "pending", reason: blocked ? blocked.reason : "queued" };
+  } finally {
+    // the outbox events of this sale may still be on their way
+    setTimeout(() => interactive.delete(entry.id), 5000);
   }
-  if (result) return result;
-  return { kind: "pending", reason: blocked ? blocked.reason : "queued" };
 }

@@ -7,7 +7,7 @@ import { registerScreen } from "../screens.js";
 import { store, stockLevel } from "../store.js";
 import { t, money, number, dateTime } from "../i18n.js";
 import { h, replace, toast } from "../ui.js";
-import { sell } from "../sync.js";
+import { sell, isInteractive } from "../sync.js";
 import { dismiss } from "../outbox.js";
 
 // basket survives switching screens: product_id -> {qty, problem}
@@ -34,7 +34,7 @@ function render(container) {
   const outboxBox = h("section", { class: "outbox", id: "outbox", "aria-labelledby": "outbox-title" });
   container.append(h("div", { class: "sell" },
     h("h1", { class: "sr-only" }, t("nav.sell")),
-    h("div", { class: "sell-tools" }, search, cats), grid, h("div", { class: "sell-side" }, basketBox, feedback, outboxBox)));
+    h("div", { class: "sell-tools" }, search, cats), grid, outboxBox, h("div", { class: "sell-side" }, feedback, basketBox)));
 
   function say(kind, text) {
     feedback.dataset.outcome = kind;
@@ -67,9 +67,10 @@ function render(container) {
       },
       h("span", { class: "name" }, p.name),
       h("span", { class: "price" }, money(p.price, currency)),
-      h("span", { class: "stock" }, number(p.stock)),
-      pending.get(p.id) ? h("span", { class: "pending-mark", title: t("sell.pending_qty") }, `⏳${number(pending.get(p.id))}`) : null,
-      inBasket ? h("span", { class: "in-basket" }, `×${number(inBasket)}`) : null);
+      h("span", { class: "tile-foot" },
+        inBasket ? h("span", { class: "in-basket" }, `×${number(inBasket)}`) : null,
+        pending.get(p.id) ? h("span", { class: "pending-mark", title: t("sell.pending_qty") }, `⏳${number(pending.get(p.id))}`) : null,
+        h("span", { class: "stock" }, number(p.stock))));
     }));
   }
 
@@ -92,9 +93,10 @@ function render(container) {
   function renderBasket() {
     const lines = basketLines();
     const total = lines.reduce((sum, l) => sum + l.qty * l.unit_price, 0);
+    basketBox.classList.toggle("empty", lines.length === 0);
     replace(basketBox,
       h("h2", { id: "basket-title" }, t("sell.basket")),
-      lines.length === 0 ? h("p", { class: "muted" }, t("sell.basket_empty")) : h("ul", {}, lines.map((l) => h("li", {
+      lines.length === 0 ? h("p", { class: "muted hint" }, t("sell.basket_empty")) : h("ul", {}, lines.map((l) => h("li", {
         class: l.problem ? "line problem" : "line", dataset: { productId: l.product_id },
       },
       h("span", { class: "line-name" }, l.name),
@@ -165,8 +167,9 @@ function render(container) {
     store.on("stock", () => { renderGrid(); }),
     store.on("products", () => { renderCats(); renderGrid(); renderBasket(); }),
     store.on("outbox", (entries) => {
-      const sentNow = lastOutbox.filter((e) => e.status === "pending" && !entries.some((x) => x.id === e.id));
-      if (sentNow.length && !selling) toast(t("outbox.sent", { n: number(sentNow.length) }), "ok");
+      const sentNow = lastOutbox.filter((e) => e.status === "pending" && !isInteractive(e.id)
+        && !entries.some((x) => x.id === e.id));
+      if (sentNow.length) toast(t("outbox.sent", { n: number(sentNow.length) }), "ok");
       lastOutbox = entries;
       renderOutbox();
       renderGrid();

@@ -1,0 +1,104 @@
+"""Screenshots of the main screens for the README, taken from a running demo server.
+
+    bartender serve --demo --port 8765          # in another terminal
+    python pwa/tools/screenshots.py --base-url http://127.0.0.1:8765
+
+Phone shots are 360x740 portrait (French), tablet shots 1280x800 landscape (English), in
+docs/screenshots/. It sells a few drinks in the demo bar on the way (through the app).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from playwright.async_api import Browser, Page, async_playwright
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+STAFF = ("staff@chezfatou.demo", "moussa-staff-2026")
+MANAGER = ("manager@chezfatou.demo", "awa-manager-2026")
+PHONE = {"width": 360, "height": 740}
+TABLET = {"width": 1280, "height": 800}
+
+
+async def open_app(browser: Browser, base_url: str, login: tuple[str, str], viewport: dict[str, int],
+                   locale: str, shot: str | None = None) -> Page:
+    context = await browser.new_context(viewport=viewport, locale=locale, device_scale_factor=2)
+    page = await context.new_page()
+    await page.goto(base_url)
+    await page.fill("input[name=email]", login[0])
+    await page.fill("input[name=password]", login[1])
+    if shot:
+        await page.screenshot(path=OUT / shot)
+    await page.click("form.login button[type=submit]")
+    await page.wait_for_selector("#main[data-screen]:not([data-screen=login])")
+    await page.wait_for_selector('#conn-badge[data-state="live"]', timeout=10000)
+    return page
+
+
+async def tile_named(page: Page, name: str) -> None:
+    await page.locator(".tile", has_text=name).first.click()
+
+
+async def phone_shots(browser: Browser, base_url: str) -> None:
+    page = await open_app(browser, base_url, STAFF, PHONE, "fr-FR", shot="phone-login.png")
+    await page.screenshot(path=OUT / "phone-sell.png")
+    for name in ("Flag 65 cl", "Flag 65 cl", "Coca-Cola 33 cl"):
+        await tile_named(page, name)
+    await page.screenshot(path=OUT / "phone-basket.png")
+    await page.click("#sell-button")
+    await page.wait_for_selector('#sell-feedback[data-outcome="sold"]')
+    await page.screenshot(path=OUT / "phone-sold.png")
+    await page.context.set_offline(True)
+    await page.wait_for_selector('#conn-badge[data-state="offline"]')
+    await tile_named(page, "Castel 65 cl")
+    await page.click("#sell-button")
+    await page.wait_for_selector('#sell-feedback[data-outcome="pending"]')
+    await page.screenshot(path=OUT / "phone-offline-pending.png")
+    await page.context.set_offline(False)
+    await page.wait_for_selector("#pending-badge", state="hidden", timeout=15000)
+    await page.context.close()
+
+
+async def tablet_shots(browser: Browser, base_url: str) -> None:
+    page = await open_app(browser, base_url, MANAGER, TABLET, "en-GB")
+    await page.wait_for_selector("#stock-table")
+    await page.screenshot(path=OUT / "tablet-stock.png")
+    for screen, ready in (("today", "#today-count"), ("sales", ".sale"), ("delivery", "#delivery-form"),
+                          ("ledger", "#ledger-table tbody tr")):
+        await page.click(f'a.tab[href="#/{screen}"]')
+        await page.wait_for_selector(ready)
+        if screen == "delivery":
+            await page.select_option("#delivery-lines .line-row:nth-child(1) select", index=3)
+            await page.fill("#delivery-lines .line-row:nth-child(1) input", "48")
+            await page.fill("input[name=supplier]", "Solibra")
+            await page.fill("input[name=reference]", "BL-2026-117")
+        await page.screenshot(path=OUT / f"tablet-{screen}.png")
+    await page.click('a.tab[href="#/count"]')
+    rows = page.locator("#count-table tbody tr")
+    for index, delta in ((0, -1), (2, 0), (4, -2)):
+        row = rows.nth(index)
+        expected = int((await row.locator(".expected").text_content() or "0").replace(",", ""))
+        await row.locator("input").fill(str(expected + delta))
+    await page.click("#count-review")
+    await page.screenshot(path=OUT / "tablet-count.png", full_page=True)
+    await page.context.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base-url", default="http://127.0.0.1:8765")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=args.chromium, headless=True)
+        await phone_shots(browser, args.base_url)
+        await tablet_shots(browser, args.base_url)
+        await browser.close()
+    print(f"screenshots in {OUT}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
