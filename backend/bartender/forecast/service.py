@@ -65,8 +65,12 @@ class Forecaster:
 
     def stop(self) -> None:
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            executor, self._executor = self._executor, None
+            # a fit (or the warm-up import) may take seconds: do not make SIGTERM wait for it
+            workers = list(getattr(executor, "_processes", {}).values())
+            executor.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.terminate()
 
     def cached(self, bar_id: uuid.UUID) -> BarFit | None:
         return self._cache.get(bar_id)
