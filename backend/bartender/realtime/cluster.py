@@ -94,6 +94,11 @@ class ClusterLink:
         self._mode_listeners.append(listener)
 
     async def start(self) -> None:
+        try:
+            await self.redis.ping()
+            self.healthy = True
+        except (RedisError, OSError) as exc:  # serve anyway; the heartbeat retries
+            self._failed("startup", exc)
         self._pubsub_task = asyncio.create_task(self._listen_modes(), name="bartender-redis-pubsub")
 
     async def stop(self) -> None:
