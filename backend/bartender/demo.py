@@ -12,6 +12,7 @@ import asyncpg
 import msgspec
 
 from bartender.accounts.passwords import Passwords
+from bartender.forecast.demo import seed_history
 from bartender.settings import Settings
 
 BAR_NAME = "Chez Fatou"
@@ -66,6 +67,8 @@ async def seed_demo(settings: Settings) -> None:
                         "low_threshold, par_level) VALUES ($1, $2, $3, $4, $5, $6, $7) "
                         "RETURNING id", bar_id, name, category, price, cost, low, par)
                     items.append({"product_id": str(product_id), "qty": stock})
+                # 180 days of past sales and deliveries, so forecasts have a history
+                await seed_history(conn, bar_id, user_ids["manager"])
                 request = {"id": str(uuid.uuid5(DEMO_NAMESPACE, "opening-stock")),
                            "items": items, "supplier": "Solibra", "reference": "DEMO-0001"}
                 await conn.execute("SELECT bt_deliver($1, $2, $3::jsonb)", bar_id,
