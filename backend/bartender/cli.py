@@ -1,12 +1,14 @@
-"""The `bartender` command: serve | migrate | demo."""
+"""The `bartender` command: serve | migrate | demo | loadtest."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import dataclasses
+import importlib.util
 import logging
 import sys
+from pathlib import Path
 
 from bartender.settings import Settings
 
@@ -93,6 +95,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_loadtest(loadtest_args: list[str]) -> int:
+    """Run tests/load/loadtest.py (it lives with the tests; loaded by path from a checkout)."""
+    path = Path(__file__).resolve().parents[2] / "tests" / "load" / "loadtest.py"
+    if not path.exists():
+        print(f"bartender loadtest needs a source checkout ({path} is missing)", file=sys.stderr)
+        return 2
+    spec = importlib.util.spec_from_file_location("bartender_loadtest", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return int(module.main(loadtest_args))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bartender", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="seed the demo bar and exit").set_defaults(func=cmd_demo)
+    # listed for --help; its own arguments are parsed by the load tester (see below)
+    sub.add_parser("loadtest", help="websocket fan-out load test (`bartender loadtest --help`)")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["loadtest"]:
+        return cmd_loadtest(argv[1:])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     _configure_logging(settings.log_level)
