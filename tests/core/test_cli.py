@@ -21,12 +21,16 @@ def _serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(CHEAP_ARGON2_ENV, BARTENDER_DATA_DIR=str(data_dir), BARTENDER_LOG_LEVEL="WARNING")
+    # output to a file, not a pipe: grandchildren (PostgreSQL, worker processes) may keep a
+    # pipe open after the server exits
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "bartender.cli", "serve", "--port", str(port),
-                             *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log = log  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        assert proc.poll() is None, _output(proc)
         try:
             if httpx.get(f"{base}/api/ready").status_code == 200:
                 return proc, base
@@ -37,14 +41,21 @@ def _serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
     raise AssertionError("server did not start")
 
 
+def _output(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)  # type: ignore[attr-defined]
+    return proc.log.read().decode()  # type: ignore[attr-defined]
+
+
 def _postmaster_running(data_dir: Path) -> bool:
     return (data_dir / "pg" / "postmaster.pid").exists()
 
 
 def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> str:
     proc.send_signal(sig)
-    out, _ = proc.communicate(timeout=30)
-    return out.decode()
+    proc.wait(timeout=30)
+    output = _output(proc)
+    proc.log.close()  # type: ignore[attr-defined]
+    return output
 
 
 @pytest.mark.slow
