@@ -24,6 +24,7 @@ from bartender.errors import EXCEPTION_HANDLERS
 from bartender.forecast.routes import ForecastController
 from bartender.forecast.service import Forecaster
 from bartender.health import HealthController
+from bartender.pwa.routes import ROUTES as PWA_ROUTES
 from bartender.realtime.routes import live_stock
 from bartender.realtime.setup import build_hub
 from bartender.runtime import Runtime
@@ -72,7 +73,7 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[HealthController, AuthController, BarsController, StockController,
-                        ForecastController, live_stock],
+                        ForecastController, live_stock, *PWA_ROUTES],
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),
             "user_id": Provide(provide_user_id),
