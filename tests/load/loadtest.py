@@ -33,7 +33,6 @@ import os
 import platform
 import resource
 import socket
-import statistics
 import subprocess
 import sys
 import time

@@ -40,7 +40,7 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.fail("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+            pytest.fail("redis-server is missing (apt-get install redis-server; .ci/run does)")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.dir), "--loglevel", "warning"],

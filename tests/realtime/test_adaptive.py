@@ -13,11 +13,11 @@ from tests.support import Api, make_settings, start_server
 CONFIG = PolicyConfig(enter_per_s=100, exit_per_s=30, enter_ticks=2, calm_s=3.0)
 
 
-def run(policy: AdaptivePolicy, loads: list[BarLoad], overloaded: bool = False) -> list[tuple[str, int]]:
+def run(policy: AdaptivePolicy, loads: list[BarLoad]) -> list[tuple[str, int]]:
     state = policy.fresh()
     trace = []
     for load in loads:
-        policy.step(state, load, overloaded, tick_s=1.0)
+        policy.step(state, load, False, tick_s=1.0)
         trace.append((state.mode, state.poll_interval_ms))
     return trace
 

@@ -17,7 +17,8 @@ def stock_of(messages: list[dict]) -> list[int]:
 
 # -- rule 1: auth ---------------------------------------------------------------------------
 
-async def test_auth_answers_ready_with_user_and_server_time(api: Api, server: RunningServer) -> None:
+async def test_auth_answers_ready_with_user_and_server_time(api: Api,
+                                                            server: RunningServer) -> None:
     user = await api.user()
     ws = await WsClient.open(server.ws_url)
     await ws.send({"type": "auth", "token": user.access_token})
@@ -206,7 +207,8 @@ async def test_every_stock_transaction_is_one_message_with_seq_plus_one_and_its_
                             headers=bar.owner.headers, json={"reason": "mistake"})
     assert r.status_code == 200
     r = await api.http.post(f"/api/bars/{bar.id}/stock-counts", headers=bar.owner.headers,
-                            json={"id": str(uuid.uuid4()), "counts": [{"product_id": beer, "counted": 7}]})
+                            json={"id": str(uuid.uuid4()),
+                                  "counts": [{"product_id": beer, "counted": 7}]})
     assert r.status_code == 201
     messages = [await ws.recv() for _ in range(4)]
     assert [m["seq"] for m in messages] == [snapshot["seq"] + i for i in range(1, 5)]
@@ -323,7 +325,7 @@ BAD_FRAMES = [
     '{"no": "type"}',
     '{"type": "dance"}',
     '{"type": "subscribe", "bar_id": "not-a-uuid", "since": null}',
-    '{"type": "subscribe", "bar_id": "%s", "since": -1}' % uuid.uuid4(),
+    f'{{"type": "subscribe", "bar_id": "{uuid.uuid4()}", "since": -1}}',
     '{"type": "unsubscribe"}',
     '{"type": "ping", "t": 1, "extra": true}',
     '{"type": "auth", "token": "again"}',

@@ -30,16 +30,17 @@ class WsClient:
     async def send(self, message: dict[str, Any] | str | bytes) -> None:
         await self.conn.send(message if isinstance(message, str | bytes) else json.dumps(message))
 
-    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        async with asyncio.timeout(timeout):
+    async def recv(self, within: float = 5.0) -> dict[str, Any]:
+        async with asyncio.timeout(within):
             return json.loads(await self.conn.recv())  # type: ignore[no-any-return]
 
-    async def recv_until(self, kind: str, timeout: float = 5.0) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    async def recv_until(self, kind: str,
+                         within: float = 5.0) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Messages received before the first one of type `kind`, and that one."""
         before: list[dict[str, Any]] = []
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while True:
-                message = await self.recv(timeout)
+                message = await self.recv(within)
                 if message["type"] == kind:
                     return before, message
                 before.append(message)
@@ -52,15 +53,16 @@ class WsClient:
             return
         raise AssertionError(f"unexpected message {message}")
 
-    async def subscribe(self, bar_id: str, since: int | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    async def subscribe(self, bar_id: str,
+                        since: int | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Subscribe; the replay (stock messages or a snapshot) and the `mode` message."""
         await self.send({"type": "subscribe", "bar_id": bar_id, "since": since})
         return await self.recv_until("mode")
 
-    async def closed_with(self, timeout: float = 5.0) -> int | None:
+    async def closed_with(self, within: float = 5.0) -> int | None:
         """Wait for the server to close; the close code it sent."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 while True:
                     await self.conn.recv()
         except ConnectionClosed as closed:

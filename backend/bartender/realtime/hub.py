@@ -9,7 +9,8 @@ Delivery rules (docs/realtime.md):
   snapshot: live frames are buffered and merged by seq). That is what keeps a socket's frames
   of a bar strictly in order, without gap or duplicate, even when NOTIFYs arrive mid-replay.
 - A resync sends the missed frames from this process's history, else from the Redis history,
-  else (a short gap) from the PostgreSQL ledger, else one snapshot. Subscribing is a resync followed by a `mode` message.
+  else (a short gap) from the PostgreSQL ledger, else one snapshot. Subscribing is a resync
+  followed by a `mode` message.
 - Each socket has a bounded send queue drained by a writer task that exists only while there
   is something to send (idle sockets cost no task). A socket that falls `ws_send_queue` frames
   behind loses its queued stock frames and gets one snapshot per bar instead; one that stays
@@ -24,7 +25,6 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 from litestar import WebSocket

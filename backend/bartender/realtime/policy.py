@@ -68,10 +68,11 @@ class AdaptivePolicy:
     def pressure_state(self, pressure: Pressure) -> bool:
         """Process overload with its own hysteresis (enter high, leave low)."""
         c = self.config
+        lag, backlog = pressure.loop_lag_ms, pressure.backlog
         if self._overloaded:
-            self._overloaded = pressure.loop_lag_ms > c.lag_exit_ms or pressure.backlog > c.backlog_exit
+            self._overloaded = lag > c.lag_exit_ms or backlog > c.backlog_exit
         else:
-            self._overloaded = pressure.loop_lag_ms > c.lag_enter_ms or pressure.backlog > c.backlog_enter
+            self._overloaded = lag > c.lag_enter_ms or backlog > c.backlog_enter
         return self._overloaded
 
     def interval_for(self, load: BarLoad) -> int:

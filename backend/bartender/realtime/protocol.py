@@ -129,10 +129,10 @@ def mode(bar_id: uuid.UUID, mode_name: str, poll_interval_ms: int, catalog_seq: 
 
 def snapshot(bar_id: uuid.UUID, seq: int, stock_json: str) -> str:
     """`stock_json` is the database's `[{"product_id","stock"}]` text, passed through."""
-    return '{"type":"snapshot","bar_id":"%s","seq":%d,"stock":%s}' % (bar_id, seq, stock_json)
+    return f'{{"type":"snapshot","bar_id":"{bar_id}","seq":{seq:d},"stock":{stock_json}}}'
 
 
 def catalog(bar_id: str, catalog_seq: int, product_json: str) -> str:
     """Additive message: a product of the bar was created or its catalog fields changed."""
-    return '{"type":"catalog","bar_id":"%s","catalog_seq":%d,"product":%s}' % (
-        bar_id, catalog_seq, product_json)
+    return (f'{{"type":"catalog","bar_id":"{bar_id}","catalog_seq":{catalog_seq:d},'
+            f'"product":{product_json}}}')
