@@ -84,13 +84,15 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, object]:
                 future.result()
         path = f"/api/bars/{bar.id}/forecast"
         params = {"horizon_days": 14}
-        cold = []
+        cold, load_s, fit_s = [], [], []
         for _ in range(3):
             forecaster._cache.clear()  # noqa: SLF001
             t = time.perf_counter()
             r = await http.get(path, headers=bar.owner.headers, params=params)
             cold.append(time.perf_counter() - t)
             assert r.status_code == 200, r.text
+            load_s.append(forecaster.last_load_s)
+            fit_s.append(forecaster.last_fit_s)
         body = r.json()
         warm = []
         for _ in range(args.warm):
@@ -98,6 +100,12 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, object]:
             r = await http.get(path, headers=bar.owner.headers, params=params)
             warm.append(time.perf_counter() - t)
             assert r.status_code == 200
+        # the same warm answer without HTTP (what the server itself spends)
+        in_process = []
+        for _ in range(args.warm):
+            t = time.perf_counter()
+            await forecaster.forecast(server.rt.pool, uuid.UUID(bar.id), 14, False)
+            in_process.append(time.perf_counter() - t)
         models: dict[str, int] = {}
         for product in body["products"]:
             models[product["model"]] = models.get(product["model"], 0) + 1
@@ -107,9 +115,13 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, object]:
             "backfill_s": round(backfill_s, 2),
             "cold_s": [round(c, 2) for c in cold],
             "cold_median_s": round(statistics.median(cold), 2),
+            "cold_history_query_s": [round(v, 2) for v in load_s],
+            "cold_fit_s": [round(v, 2) for v in fit_s],
             "warm_p50_ms": round(1000 * statistics.median(warm), 1),
             "warm_p95_ms": round(1000 * float(np.percentile(warm, 95)), 1),
             "warm_max_ms": round(1000 * max(warm), 1),
+            "warm_in_process_p50_ms": round(1000 * statistics.median(in_process), 1),
+            "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
             "response_bytes": len(r.content), "models": models,
         }
 

@@ -14,11 +14,11 @@ today) and its dispersion phi (variance of a day's demand = phi x mean), see doc
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,14 @@ class Reorder:
     days_until_stockout: float | None
 
 
+@functools.lru_cache(maxsize=256)
 def service_z(service_level: float) -> float:
     """The standard normal quantile of the service level (0.95 -> 1.645)."""
     return NormalDist().inv_cdf(service_level)
 
 
-def days_until_stockout(stock: float, rest_of_today: float, daily_mean: np.ndarray) -> float | None:
+def days_until_stockout(stock: float, rest_of_today: float,
+                        daily_mean: Sequence[float]) -> float | None:
     """Business days after today that the stock covers (0 = it runs out today).
 
     Linear within a day: running out halfway through tomorrow is 0.5. None when the stock
@@ -51,7 +53,7 @@ def days_until_stockout(stock: float, rest_of_today: float, daily_mean: np.ndarr
     return None
 
 
-def reorder(stock: int, par_level: int, rest_of_today: float, daily_mean: np.ndarray,
+def reorder(stock: int, par_level: int, rest_of_today: float, daily_mean: Sequence[float],
             dispersion: float, lead_time_days: int, service_level: float,
             horizon_days: int) -> Reorder:
     """Safety stock, reorder point and suggested order for one product (formulas above).
@@ -59,7 +61,7 @@ def reorder(stock: int, par_level: int, rest_of_today: float, daily_mean: np.nda
     `daily_mean` starts with the business day after today and covers at least the lead time
     (the caller forecasts 60 days ahead, the longest lead time a bar may set).
     """
-    mu_l = float(np.sum(daily_mean[:lead_time_days]))
+    mu_l = float(sum(daily_mean[:lead_time_days]))
     sigma_l = math.sqrt(max(dispersion, 1.0) * mu_l)
     safety = max(0, math.ceil(service_z(service_level) * sigma_l - 1e-9))
     reorder_point = math.ceil(mu_l - 1e-9) + safety

@@ -25,9 +25,11 @@ class HistoryDayOut(msgspec.Struct):
 
 
 class ProductForecastOut(msgspec.Struct, omit_defaults=True):
+    """`daily` and `history` arrive pre-encoded (lists of DailyOut / HistoryDayOut)."""
+
     product_id: uuid.UUID
     model: str
-    daily: list[DailyOut]
+    daily: msgspec.Raw
     days_until_stockout: float | None
     reorder_point: int
     safety_stock: int
@@ -38,7 +40,7 @@ class ProductForecastOut(msgspec.Struct, omit_defaults=True):
     stock: int
     par_level: int
     lead_time_demand: float
-    history: list[HistoryDayOut] | None = None
+    history: msgspec.Raw | None = None
 
 
 class ForecastOut(msgspec.Struct):

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
+import time
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import asyncpg
+import msgspec
 import numpy as np
 
 from bartender.forecast import history, policy
@@ -35,13 +37,32 @@ MAX_CACHED_BARS = 1000
 
 
 @dataclass
+class Prepared:
+    """One product's fit, shaped once for fast answers (every warm request reads it)."""
+
+    model: str
+    family: str
+    dispersion: float
+    mean_today: float
+    ahead: list[float]  # mean demand for the business days after today
+    quantiles: np.ndarray  # (3, days ahead), rounded
+    history: msgspec.Raw  # the chart's last 8 weeks, encoded once
+    daily: dict[int, msgspec.Raw]  # horizon -> encoded `daily`, filled on first use
+
+
+@dataclass
 class BarFit:
     today: dt.date
     day_key: tuple[str, dt.time]
     seq: int
     fitted_at: dt.datetime
-    fits: dict[uuid.UUID, FitResult]
-    series: dict[uuid.UUID, history.Series]
+    products: dict[str, Prepared]  # by product id (str: hashes fast)
+
+
+def _prepare(fit: FitResult, series: history.Series) -> Prepared:
+    return Prepared(fit.model, fit.family, fit.dispersion, float(fit.mean[0]),
+                    [float(v) for v in fit.mean[1:]], np.round(fit.quantiles[:, 1:], 2),
+                    msgspec.Raw(msgspec.json.encode(_chart_history(series))), {})
 
 
 class Forecaster:
@@ -52,7 +73,10 @@ class Forecaster:
         self._executor: ProcessPoolExecutor | None = None
         self._cache: OrderedDict[uuid.UUID, BarFit] = OrderedDict()
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
-        self.fits_run = 0  # completed (re)fits, for tests and metrics
+        # completed (re)fits and how long the last one took (history query, fitting)
+        self.fits_run = 0
+        self.last_load_s = 0.0
+        self.last_fit_s = 0.0
 
     def start(self, prewarm: bool) -> None:
         """Create the pool (spawned workers: no forked event loop or sockets)."""
@@ -81,7 +105,7 @@ class Forecaster:
             now = await history.bar_now(conn, bar_id)
             products = await history.active_products(conn, bar_id, now.today)
             entry = await self._fresh_entry(conn, bar_id, now)
-        missing = [p.id for p in products if entry is None or p.id not in entry.fits]
+        missing = [p.id for p in products if entry is None or str(p.id) not in entry.products]
         if entry is None or missing:
             entry = await self._refit(pool, bar_id, now, [p.id for p in products])
         return _answer(now, products, entry, horizon_days, include_history)
@@ -106,18 +130,22 @@ class Forecaster:
             async with pool.acquire() as conn:
                 # a concurrent request may have refitted while we waited for the lock
                 entry = await self._fresh_entry(conn, bar_id, now)
-                todo = [p for p in product_ids if entry is None or p not in entry.fits]
+                todo = [p for p in product_ids if entry is None or str(p) not in entry.products]
                 if entry is not None and not todo:
                     return entry
+                started = time.perf_counter()
                 async with conn.transaction(isolation="repeatable_read", readonly=True):
                     snapshot = await history.bar_now(conn, bar_id)
                     series = await history.load_series(conn, bar_id, snapshot.today, todo)
+                self.last_load_s = time.perf_counter() - started
+            started = time.perf_counter()
             fits = await self._fit(series)
+            self.last_fit_s = time.perf_counter() - started
             if entry is None:
                 entry = BarFit(snapshot.today, (snapshot.timezone, snapshot.day_starts_at),
-                               snapshot.seq, dt.datetime.now(dt.UTC), {}, {})
-            entry.fits.update(fits)
-            entry.series.update(series)
+                               snapshot.seq, dt.datetime.now(dt.UTC), {})
+            for product_id, fit in fits.items():
+                entry.products[str(product_id)] = _prepare(fit, series[product_id])
             self._cache[bar_id] = entry
             self._cache.move_to_end(bar_id)
             while len(self._cache) > MAX_CACHED_BARS:
@@ -146,24 +174,22 @@ class Forecaster:
 
 def _answer(now: history.BarNow, products: list[history.ProductNow], entry: BarFit,
             horizon_days: int, include_history: bool) -> ForecastOut:
-    dates = [now.today + dt.timedelta(days=i) for i in range(1, horizon_days + 1)]
     out = []
     for product in products:
-        fit = entry.fits[product.id]
-        rest_of_today = max(0.0, float(fit.mean[0]) - product.sold_today)
-        ahead = fit.mean[1:]
-        plan = policy.reorder(product.stock, product.par_level, rest_of_today, ahead,
+        fit = entry.products[str(product.id)]
+        rest_of_today = max(0.0, fit.mean_today - product.sold_today)
+        plan = policy.reorder(product.stock, product.par_level, rest_of_today, fit.ahead,
                               fit.dispersion, now.lead_time_days, now.service_level, horizon_days)
-        q = np.round(fit.quantiles[:, 1:horizon_days + 1], 2)
+        daily = fit.daily.get(horizon_days)
+        if daily is None:
+            daily = fit.daily[horizon_days] = _encode_daily(entry.today, fit, horizon_days)
         out.append(ProductForecastOut(
             product_id=product.id, model=fit.model, family=fit.family, name=product.name,
-            stock=product.stock, par_level=product.par_level,
-            daily=[DailyOut(d, float(q[0, i]), float(q[1, i]), float(q[2, i]),
-                            round(float(ahead[i]), 3)) for i, d in enumerate(dates)],
+            stock=product.stock, par_level=product.par_level, daily=daily,
             days_until_stockout=plan.days_until_stockout, reorder_point=plan.reorder_point,
             safety_stock=plan.safety_stock, suggested_order_qty=plan.suggested_order_qty,
             lead_time_demand=round(plan.lead_time_demand, 2),
-            history=_chart_history(entry.series.get(product.id)) if include_history else None,
+            history=fit.history if include_history else None,
         ))
     out.sort(key=lambda p: (p.days_until_stockout is None, p.days_until_stockout or 0.0, p.name))
     return ForecastOut(generated_at=dt.datetime.now(dt.UTC), horizon_days=horizon_days,
@@ -172,9 +198,15 @@ def _answer(now: history.BarNow, products: list[history.ProductNow], entry: BarF
                        products=out)
 
 
-def _chart_history(series: history.Series | None) -> list[HistoryDayOut]:
-    if series is None:
-        return []
+def _encode_daily(today: dt.date, fit: Prepared, horizon_days: int) -> msgspec.Raw:
+    q = fit.quantiles
+    return msgspec.Raw(msgspec.json.encode([
+        DailyOut(today + dt.timedelta(days=i + 1), float(q[0, i]), float(q[1, i]),
+                 float(q[2, i]), round(fit.ahead[i], 3))
+        for i in range(horizon_days)]))
+
+
+def _chart_history(series: history.Series) -> list[HistoryDayOut]:
     n = len(series.sold)
     first = max(0, n - CHART_DAYS)
     return [HistoryDayOut(series.start + dt.timedelta(days=i), int(series.sold[i]),

@@ -3,6 +3,7 @@ import "./sell.js";
 import "./today.js";
 import "./stock.js";
 import "./delivery.js";
+import "./forecast.js";
 import "./count.js";
 import "./sales.js";
 import "./ledger.js";

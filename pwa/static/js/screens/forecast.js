@@ -1,0 +1,202 @@
+// Manager: demand forecasts and reorder suggestions (GET /api/bars/{id}/forecast).
+// Products soonest out of stock first; per product an SVG chart of the last 8 weeks of sales
+// and the P10–P90 band around P50 ahead, and a stock gauge marking the safety stock and the
+// reorder point. "Create delivery from suggestions" pre-fills a delivery the manager edits.
+// Charts are plain SVG built here: no build step, no library, nothing from a CDN.
+
+import { registerScreen } from "../screens.js";
+import { store } from "../store.js";
+import { t, number, locale } from "../i18n.js";
+import { h, replace } from "../ui.js";
+import { api, uuid4, ApiError } from "../api.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const HORIZONS = [7, 14, 28];
+const CHART = { width: 640, height: 170, left: 34, right: 8, top: 10, bottom: 22 };
+
+/** An SVG element (h() makes HTML elements; SVG needs its namespace). */
+function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== undefined && value !== null) el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+function ensureStylesheet() {
+  if (document.getElementById("forecast-css")) return;
+  document.head.append(h("link", { id: "forecast-css", rel: "stylesheet", href: new URL("../../css/forecast.css", import.meta.url).href }));
+}
+
+function shortDate(iso) {
+  return new Date(`${iso}T12:00:00Z`).toLocaleDateString(locale(), { day: "numeric", month: "short", timeZone: "UTC" });
+}
+
+/** Sales of the last 8 weeks (bars, empty-shelf days hatched) and the forecast band ahead. */
+function demandChart(product) {
+  const history = product.history || [];
+  const daily = product.daily;
+  const days = history.length + daily.length;
+  const top = Math.max(1, ...history.map((d) => d.sold), ...daily.map((d) => d.p90)) * 1.1;
+  const w = CHART.width - CHART.left - CHART.right;
+  const hgt = CHART.height - CHART.top - CHART.bottom;
+  const step = w / Math.max(days, 1);
+  const x = (i) => CHART.left + i * step;
+  const y = (v) => CHART.top + hgt - (v / top) * hgt;
+  const mid = (i) => x(i) + step / 2;
+
+  const grid = [0, top / 2 / 1.1, top / 1.1].map((v) => s("g", { class: "grid" },
+    s("line", { x1: CHART.left, x2: CHART.width - CHART.right, y1: y(v), y2: y(v) }),
+    s("text", { x: CHART.left - 4, y: y(v) + 4, "text-anchor": "end" }, number(Math.round(v)))));
+  const bars = history.map((d, i) => s("rect", {
+    class: d.censored ? "sold censored" : "sold", x: x(i) + step * 0.15, width: step * 0.7,
+    y: y(d.sold), height: Math.max(0, y(0) - y(d.sold)),
+  }, s("title", {}, `${shortDate(d.date)}: ${number(d.sold)}${d.censored ? ` (${t("forecast.censored")})` : ""}`)));
+  const first = history.length;
+  const upper = daily.map((d, i) => `${mid(first + i)},${y(d.p90)}`);
+  const lower = daily.map((d, i) => `${mid(first + i)},${y(d.p10)}`).reverse();
+  const band = s("polygon", { class: "band", points: [...upper, ...lower].join(" ") },
+    s("title", {}, t("forecast.band")));
+  const median = s("polyline", { class: "p50", points: daily.map((d, i) => `${mid(first + i)},${y(d.p50)}`).join(" ") });
+  const dots = daily.map((d, i) => s("circle", { class: "p50-dot", cx: mid(first + i), cy: y(d.p50), r: 2.2 },
+    s("title", {}, `${shortDate(d.date)}: P10 ${number(d.p10)} · P50 ${number(d.p50)} · P90 ${number(d.p90)}`)));
+  const today = s("line", { class: "today", x1: x(first), x2: x(first), y1: CHART.top, y2: y(0) });
+  const labels = [];
+  if (history.length) labels.push(s("text", { class: "axis", x: x(0), y: CHART.height - 6 }, shortDate(history[0].date)));
+  labels.push(s("text", { class: "axis", x: x(first) + 3, y: CHART.height - 6 }, t("forecast.ahead")));
+  return s("svg", {
+    class: "forecast-chart", viewBox: `0 0 ${CHART.width} ${CHART.height}`, role: "img",
+    "aria-label": t("forecast.chart_label", { name: product.name }),
+  }, grid, bars, band, median, dots, today, labels);
+}
+
+/** Stock on hand against the safety stock and the reorder point (and par). */
+function stockGauge(product) {
+  const width = 640;
+  const height = 34;
+  const max = Math.max(1, product.stock, product.reorder_point, product.par_level) * 1.05;
+  const x = (v) => 4 + (v / max) * (width - 8);
+  const level = product.stock <= product.safety_stock ? "out" : product.stock <= product.reorder_point ? "low" : "ok";
+  const mark = (value, cls, label) => s("g", { class: `mark ${cls}` },
+    s("line", { x1: x(value), x2: x(value), y1: 2, y2: 22 }),
+    s("text", { x: x(value), y: 32, "text-anchor": "middle" }, `${label} ${number(value)}`));
+  return s("svg", { class: "stock-gauge", viewBox: `0 0 ${width} ${height}`, role: "img",
+    "aria-label": t("forecast.gauge_label", { stock: number(product.stock), ss: number(product.safety_stock), rop: number(product.reorder_point) }) },
+  s("rect", { class: "track", x: 4, y: 6, width: width - 8, height: 12, rx: 6 }),
+  s("rect", { class: `fill ${level}`, x: 4, y: 6, width: Math.max(0, x(product.stock) - 4), height: 12, rx: 6 }),
+  mark(product.safety_stock, "ss", t("forecast.ss_short")),
+  mark(product.reorder_point, "rop", t("forecast.rop_short")));
+}
+
+function cover(product) {
+  if (product.days_until_stockout === null) return t("forecast.cover_beyond");
+  if (product.days_until_stockout === 0) return t("forecast.cover_today");
+  return t("forecast.cover_days", { n: number(product.days_until_stockout) });
+}
+
+function card(product) {
+  const urgent = product.suggested_order_qty > 0;
+  return h("article", { class: `forecast-card${urgent ? " urgent" : ""}`, dataset: { productId: product.product_id } },
+    h("header", {},
+      h("h2", {}, product.name),
+      h("span", { class: "badge cover" }, cover(product))),
+    h("dl", { class: "facts" },
+      h("div", {}, h("dt", {}, t("stock.stock")), h("dd", { class: "stock" }, number(product.stock))),
+      h("div", {}, h("dt", {}, t("forecast.safety_stock")), h("dd", { class: "ss" }, number(product.safety_stock))),
+      h("div", {}, h("dt", {}, t("forecast.reorder_point")), h("dd", { class: "rop" }, number(product.reorder_point))),
+      h("div", {}, h("dt", {}, t("forecast.suggested")), h("dd", { class: "suggested" }, number(product.suggested_order_qty))),
+      h("div", {}, h("dt", {}, t("forecast.model")), h("dd", { class: "model" }, product.model))),
+    demandChart(product),
+    stockGauge(product));
+}
+
+function render(container) {
+  ensureStylesheet();
+  let horizon = 14;
+  let data = null;
+  const status = h("p", { class: "loading", id: "forecast-status" }, t("forecast.loading"));
+  const list = h("div", { class: "forecast-list", id: "forecast-list" });
+  const draft = h("form", { class: "panel forecast-delivery", id: "forecast-delivery", hidden: true, novalidate: true });
+  const horizonSelect = h("select", { id: "forecast-horizon", "aria-label": t("forecast.horizon") },
+    HORIZONS.map((n) => h("option", { value: n, selected: n === horizon }, t("forecast.days", { n }))));
+  const createButton = h("button", { type: "button", class: "primary", id: "forecast-create-delivery", disabled: true }, t("forecast.create_delivery"));
+  let alive = true;
+
+  async function load() {
+    status.hidden = false;
+    status.textContent = t("forecast.loading");
+    try {
+      data = await api.get(`/api/bars/${store.bar.id}/forecast?horizon_days=${horizon}&include_history=true`);
+    } catch (err) {
+      if (!alive) return;
+      status.textContent = err instanceof ApiError ? (err.problem?.detail || err.message) : t("error.network");
+      return;
+    }
+    if (!alive) return;
+    status.hidden = true;
+    const products = [...data.products].sort((a, b) =>
+      (a.days_until_stockout ?? Infinity) - (b.days_until_stockout ?? Infinity) || a.name.localeCompare(b.name));
+    replace(list, products.length ? products.map(card) : h("p", { class: "muted" }, t("forecast.empty")));
+    createButton.disabled = !products.some((p) => p.suggested_order_qty > 0);
+  }
+
+  function openDraft() {
+    const suggested = data.products.filter((p) => p.suggested_order_qty > 0);
+    const message = h("p", { class: "feedback", id: "forecast-delivery-feedback", role: "status", "aria-live": "polite" });
+    const requestId = uuid4();
+    replace(draft,
+      h("h2", {}, t("forecast.draft_title")),
+      h("p", { class: "muted" }, t("forecast.draft_hint")),
+      h("div", { class: "lines" }, suggested.map((p) => h("div", { class: "line-row", dataset: { productId: p.product_id } },
+        h("label", { class: "field" }, h("span", {}, p.name),
+          h("input", { type: "number", name: "qty", min: 0, max: 100000, inputmode: "numeric", value: p.suggested_order_qty }))))),
+      h("div", { class: "row" },
+        h("label", { class: "field" }, h("span", {}, t("delivery.supplier")), h("input", { name: "supplier", maxlength: 200 })),
+        h("label", { class: "field" }, h("span", {}, t("delivery.reference")), h("input", { name: "reference", maxlength: 100 }))),
+      message,
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "ghost", onclick: () => { draft.hidden = true; } }, t("common.cancel")),
+        h("button", { type: "submit", class: "primary", id: "forecast-delivery-submit" }, t("delivery.submit"))));
+    draft.onsubmit = async (event) => {
+      event.preventDefault();
+      const items = [...draft.querySelectorAll(".line-row")]
+        .map((row) => ({ product_id: row.dataset.productId, qty: Number(row.querySelector("input").value) }))
+        .filter((item) => Number.isInteger(item.qty) && item.qty > 0);
+      if (!items.length) { message.dataset.outcome = "error"; message.textContent = t("delivery.empty"); return; }
+      const body = { id: requestId, items };
+      if (draft.supplier.value.trim()) body.supplier = draft.supplier.value.trim();
+      if (draft.reference.value.trim()) body.reference = draft.reference.value.trim();
+      try {
+        const result = await api.post(`/api/bars/${store.bar.id}/deliveries`, body);
+        store.applyStock(result.stock, result.seq);
+        message.dataset.outcome = "ok";
+        message.textContent = t("delivery.done", { n: number(items.length) });
+        draft.querySelector("#forecast-delivery-submit").disabled = true;
+        await load();
+      } catch (err) {
+        message.dataset.outcome = "error";
+        message.textContent = err instanceof ApiError && err.type === "duplicate_delivery"
+          ? t("delivery.duplicate") : (err.problem?.detail || t("error.network"));
+      }
+    };
+    draft.hidden = false;
+    draft.querySelector("input")?.focus();
+  }
+
+  horizonSelect.addEventListener("change", () => { horizon = Number(horizonSelect.value); load(); });
+  createButton.addEventListener("click", openDraft);
+  container.append(h("section", { class: "panel forecast" },
+    h("div", { class: "forecast-head" },
+      h("h1", {}, t("nav.forecast")),
+      horizonSelect,
+      createButton),
+    h("p", { class: "muted" }, t("forecast.intro")),
+    draft, status, list));
+  load();
+  return () => { alive = false; };
+}
+
+registerScreen({ id: "forecast", titleKey: "nav.forecast", icon: "📈", roles: ["owner", "manager"], order: 35, render });
