@@ -38,6 +38,11 @@ MIN_HISTORY_DAYS = 14
 CV_WINDOWS = 3
 CV_HORIZON = 7
 ETS_MIN_DAYS = 56
+# AutoETS is the cost (~8 ms a fit on 180 days, linear in length): it sees the last 13 weeks
+# only, and only products selling at least ETS_MIN_MEAN a day, where a tuned level and
+# weekly shape pay off; slower sellers are well served by the fixed SeasonalES.
+ETS_WINDOW_DAYS = 91
+ETS_MIN_MEAN = 3.0
 INTERMITTENT_ADI = 1.32
 SHORT_HISTORY_MODEL = "short_history_mean"
 MAX_DISPERSION = 40.0
@@ -125,14 +130,16 @@ def is_intermittent(sales: np.ndarray, censored: np.ndarray) -> bool:
 
 
 def _forecast(factory: Callable[[], object], y: np.ndarray, horizon: int) -> np.ndarray:
+    if factory is SMOOTH_MODELS["AutoETS(7,ANA)"]:
+        y = y[-ETS_WINDOW_DAYS:]
     result = factory().forecast(y=y, h=horizon)  # type: ignore[attr-defined]
     return np.maximum(np.asarray(result["mean"], dtype=float), 0.0)
 
 
-def _candidates(family: str, length: int) -> dict[str, Callable[[], object]]:
+def _candidates(family: str, y: np.ndarray) -> dict[str, Callable[[], object]]:
     if family == "intermittent":
         return INTERMITTENT_MODELS
-    if length >= ETS_MIN_DAYS:
+    if len(y) >= ETS_MIN_DAYS and float(y[-ETS_WINDOW_DAYS:].mean()) >= ETS_MIN_MEAN:
         return SMOOTH_MODELS
     return {k: v for k, v in SMOOTH_MODELS.items() if not k.startswith("AutoETS")}
 
@@ -185,7 +192,7 @@ def fit_product(sales: np.ndarray, censored: np.ndarray, horizon: int) -> Fit:
                    float(np.clip(spread, 1.0, MAX_DISPERSION)), {})
     family = "intermittent" if is_intermittent(sales, censored) else "smooth"
     y = impute_censored(sales, censored)
-    models = _candidates(family, len(y))
+    models = _candidates(family, y)
     mae, pairs = backtest(y, censored, models)
     if not mae:  # every backtest day censored: trust the baseline family choice
         name = BASELINE if family == "smooth" else "CrostonSBA"
