@@ -46,3 +46,31 @@ async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(api: Api
     by_number = sorted(listed["sales"], key=lambda s: s["number"])
     assert [s["id"] for s in by_number] == sale_ids
     assert all(s["occurred_at"] for s in listed["sales"])
+
+
+async def test_a_replayed_sale_the_server_refuses_is_kept_for_review(api: Api, devices: Devices) -> None:
+    bar = await api.bar()
+    wine = await api.product(bar, "Wine", stock=2, price=1500, low_threshold=1)
+    staff = await api.member(bar, "staff")
+    phone = await devices.open(staff)
+    page = phone.page
+
+    await phone.context.set_offline(True)
+    await page.wait_for_selector('#conn-badge[data-state="offline"]')
+    await phone.sell(wine, 2)
+    await page.wait_for_selector('#sell-feedback[data-outcome="pending"]')
+    # meanwhile the bar sold one glass from another device
+    assert (await api.sell(bar, {wine: 1})).status_code == 201
+
+    await phone.context.set_offline(False)
+    refused = page.locator('.outbox-entry[data-status="rejected"]')
+    await refused.wait_for(timeout=15000)
+    assert "only 1 left" in (await refused.text_content() or "")
+    assert await page.get_attribute("#pending-badge", "data-rejected") == "1"
+    assert (await api.stock(bar))[wine] == 1  # the server's answer wins: nothing was sold
+
+    await page.reload()  # still there after closing the app
+    await page.wait_for_selector('.outbox-entry[data-status="rejected"]')
+    await page.click('.outbox-entry[data-status="rejected"] button')  # reviewed: dismiss
+    await page.wait_for_selector("#pending-badge", state="hidden")
+    assert await page.locator(".outbox-entry").count() == 0
