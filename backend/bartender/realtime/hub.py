@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import msgspec
-from litestar import WebSocket
+from litestar.types import Receive, Send
 
 from bartender.accounts.tokens import Tokens
 from bartender.bars.access import MembershipCache
@@ -48,6 +48,23 @@ STALLED_OVERFLOWS = 3       # overflows without one frame sent in between: close
 MODE_KEY_TTL_S = 30
 
 
+class AsgiSocket:
+    """The three operations the hub uses, straight on the ASGI callables."""
+
+    __slots__ = ("receive", "send")
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self.receive = receive
+        self.send = send
+
+    async def accept(self) -> None:
+        await self.receive()  # websocket.connect
+        await self.send({"type": "websocket.accept", "subprotocol": None, "headers": []})
+
+    async def close(self, code: int, reason: str = "") -> None:
+        await self.send({"type": "websocket.close", "code": code, "reason": reason})
+
+
 @dataclass(slots=True, eq=False)
 class Subscription:
     client: Client
@@ -55,6 +72,9 @@ class Subscription:
     last_seq: int | None
     state: int = PENDING
     buffer: list[tuple[int, str]] | None = None
+    # the seq of the last stock message (or snapshot) handed to the socket: re-subscribing
+    # never replays below it (never doubled messages)
+    sent_seq: int | None = None
 
     def offer(self, seq: int, frame: str) -> None:
         if self.state == LIVE:
@@ -84,9 +104,9 @@ class Client:
     """One authenticated socket: its subscriptions and its bounded send queue."""
 
     __slots__ = ("socket", "hub", "user_id", "subs", "queue", "writer", "closed",
-                 "stalled_overflows", "sent")
+                 "stalled_overflows")
 
-    def __init__(self, socket: WebSocket, hub: Hub, user_id: uuid.UUID) -> None:
+    def __init__(self, socket: AsgiSocket, hub: Hub, user_id: uuid.UUID) -> None:
         self.socket = socket
         self.hub = hub
         self.user_id = user_id
@@ -96,9 +116,6 @@ class Client:
         self.writer: asyncio.Task[None] | None = None
         self.closed = False
         self.stalled_overflows = 0
-        # per bar, the seq of the last stock message (or snapshot) handed to the socket:
-        # re-subscribing never replays below it (never doubled messages)
-        self.sent: dict[uuid.UUID, int] | None = None
 
     def enqueue(self, item: str | Resync, bar_id: uuid.UUID | None = None,
                 seq: int | None = None) -> None:
@@ -116,20 +133,11 @@ class Client:
         sub.state = PENDING
         self.enqueue(Resync(sub, snapshot=snapshot, then_mode=then_mode), sub.bar_id)
 
-    def sent_seq(self, bar_id: uuid.UUID) -> int | None:
-        return self.sent.get(bar_id) if self.sent else None
-
-    def _note_sent(self, bar_id: uuid.UUID, seq: int) -> None:
-        if self.sent is None:
-            self.sent = {}
-        self.sent[bar_id] = seq
 
     def drop_bar(self, bar_id: uuid.UUID) -> None:
         """Forget queued frames of a bar (unsubscribed or re-subscribed: never doubled)."""
         if self.queue:
             self.queue = deque(entry for entry in self.queue if entry[1] != bar_id)
-        if self.sent:
-            self.sent.pop(bar_id, None)
 
     def _overflow(self) -> None:
         assert self.queue is not None
@@ -157,11 +165,12 @@ class Client:
                         if self.subs.get(item.sub.bar_id) is not item.sub:
                             break  # re-subscribed meanwhile: the new one replays
                         if frame_seq is not None:
-                            self._note_sent(item.sub.bar_id, frame_seq)
+                            item.sub.sent_seq = frame_seq
                         await self.socket.send({"type": "websocket.send", "text": frame})
                 else:
-                    if bar_id is not None and seq is not None:
-                        self._note_sent(bar_id, seq)
+                    sub = self.subs.get(bar_id) if bar_id is not None else None
+                    if sub is not None and seq is not None:
+                        sub.sent_seq = seq
                     await self.socket.send({"type": "websocket.send", "text": item})
                 self.stalled_overflows = 0
         except Exception as exc:  # the peer went away mid-send, or the socket is closing
@@ -169,7 +178,8 @@ class Client:
             self.closed = True
         finally:
             self.writer = None
-
+            if not self.queue:
+                self.queue = None  # an idle socket keeps no queue
     async def close(self, code: int, reason: str = "") -> None:
         if self.closed:
             return
@@ -259,7 +269,7 @@ class Hub:
         return sum(len(c.queue) for c in self.clients if c.queue)
 
     # -- one socket ----------------------------------------------------------------------
-    async def serve(self, socket: WebSocket) -> None:
+    async def serve(self, socket: AsgiSocket) -> None:
         """Run one /ws connection from accept to close."""
         await socket.accept()
         if self.stopping:
@@ -281,7 +291,7 @@ class Hub:
             if client.writer is not None:
                 client.writer.cancel()
 
-    async def _authenticate(self, socket: WebSocket) -> uuid.UUID | None:
+    async def _authenticate(self, socket: AsgiSocket) -> uuid.UUID | None:
         try:
             async with asyncio.timeout(self.settings.ws_auth_timeout_s):
                 message = await socket.receive()
@@ -302,7 +312,7 @@ class Hub:
             return None
 
     async def _read(self, client: Client) -> None:
-        bad_frames: deque[float] = deque()
+        bad_frames: deque[float] | None = None  # created on the first bad frame (memory)
         socket = client.socket
         while not client.closed:
             message = await socket.receive()
@@ -312,6 +322,8 @@ class Hub:
             decoded = protocol.decode(text) if text is not None else None
             if decoded is None or isinstance(decoded, protocol.Auth):
                 now = time.monotonic()
+                if bad_frames is None:
+                    bad_frames = deque()
                 bad_frames.append(now)
                 while bad_frames and bad_frames[0] < now - 60:
                     bad_frames.popleft()
@@ -340,11 +352,12 @@ class Hub:
             return False
         await self.catalog.seq(bar_id)  # warm: `mode` messages carry it
         since = message.since
-        already = client.sent_seq(bar_id) if bar_id in client.subs else None
+        current = client.subs.get(bar_id)
+        already = current.sent_seq if current is not None else None
         if since is not None and already is not None:
             since = max(since, already)  # what this socket already got is not sent again
         self._unsubscribe(client, bar_id)
-        sub = Subscription(client, bar_id, last_seq=since)
+        sub = Subscription(client, bar_id, last_seq=since, sent_seq=already)
         self.rooms.setdefault(bar_id, Room()).subs.add(sub)
         client.subs[bar_id] = sub
         client.resync(sub, snapshot=message.since is None, then_mode=True)

@@ -1,14 +1,25 @@
-"""GET /ws: live stock (CONTRACT.md "Live stock over WebSocket"); the hub does the work."""
+"""GET /ws: live stock (CONTRACT.md "Live stock over WebSocket"); the hub does the work.
+
+A raw ASGI handler rather than Litestar's WebSocket object: the hub needs only receive and
+send, and thousands of idle sockets are cheaper without a per-socket wrapper.
+"""
 
 from __future__ import annotations
 
-from litestar import WebSocket, websocket
+from litestar import asgi
+from litestar.types import Receive, Scope, Send
 
+from bartender.realtime.hub import AsgiSocket
 from bartender.runtime import Runtime
 
 
-@websocket("/ws")
-async def live_stock(socket: WebSocket) -> None:
-    rt: Runtime = socket.app.state.rt
+@asgi("/ws", is_mount=False, copy_scope=False)
+async def live_stock(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != "websocket":
+        await send({"type": "http.response.start", "status": 426,
+                    "headers": [(b"content-type", b"text/plain"), (b"upgrade", b"websocket")]})
+        await send({"type": "http.response.body", "body": b"websocket only"})
+        return
+    rt: Runtime = scope["app"].state.rt
     assert rt.hub is not None
-    await rt.hub.serve(socket)
+    await rt.hub.serve(AsgiSocket(receive, send))
