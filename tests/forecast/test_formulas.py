@@ -84,20 +84,29 @@ def test_quantiles_by_hand_and_monotone() -> None:
 def test_history_rules_zero_fill_and_censoring() -> None:
     today = dt.date(2026, 3, 10)
     start = today - dt.timedelta(days=6)
-    beer, late = uuid.uuid4(), uuid.uuid4()
+    beer, late, gone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     day = [start + dt.timedelta(days=i) for i in range(6)]
     series = build_series(
-        today, start, [beer, late], {beer: 5},
+        today, start, [beer, late, gone],
+        # beer moved before the window; late was first stocked on day 4; gone long ago
+        {beer: start - dt.timedelta(days=30), late: day[4], gone: start - dt.timedelta(days=9)},
         sold=[(beer, day[0], 5), (beer, day[3], 4), (late, day[4], 2)],
-        # beer: day 0 sold out (lowest stock 0); day 1 nothing moved, at 0 all day; day 2 a
-        # delivery of 8 (lowest 8); day 3 sold 4 of it; days 4-5 nothing moved, 4 on the shelf
-        stock=[(beer, day[0], 0, 0), (beer, day[2], 8, 8), (beer, day[3], 4, 4),
-               # late: first stocked on day 4 (history starts there), an offline sale on day
-               # 4 whose movement came today
-               (late, day[4], 6, 6), (late, today, 4, 4)])
+        # beer sold out on day 0 and was restocked on day 2: days 0 and 1 are censored;
+        # gone emptied before the window and was never restocked: all censored
+        empty_spells=[(beer, day[0], day[2]), (gone, start - dt.timedelta(days=2), None)])
     assert series[beer].start == start
     assert series[beer].sold.tolist() == [5, 0, 0, 4, 0, 0]
     assert series[beer].censored.tolist() == [True, True, False, False, False, False]
     assert series[late].start == day[4]
     assert series[late].sold.tolist() == [2, 0]
     assert series[late].censored.tolist() == [False, False]
+    assert series[gone].censored.all() and len(series[gone].sold) == 6
+
+
+def test_an_empty_spell_restocked_the_same_day_censors_that_day_only() -> None:
+    today = dt.date(2026, 3, 10)
+    beer = uuid.uuid4()
+    start = today - dt.timedelta(days=3)
+    series = build_series(today, start, [beer], {beer: start}, [],
+                          [(beer, start + dt.timedelta(days=1), start + dt.timedelta(days=1))])
+    assert series[beer].censored.tolist() == [False, True, False]

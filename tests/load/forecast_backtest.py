@@ -94,9 +94,12 @@ def main() -> int:
     started = time.perf_counter()
     total_days = args.days + args.origins * 7 + HORIZON + 1
     profiles = bar_profiles(args.products, args.seed)
-    _, products = generate_bar(profiles, total_days, args.seed, dt.date(2026, 11, 1),
-                               lead_time=LEAD_TIME, new_products=max(1, args.products // 30))
     first_origin = args.days
+    # new products launch a week or two before the first origins: their first forecasts use
+    # the short-history model, the later ones the backtested models
+    _, products = generate_bar(profiles, total_days, args.seed, dt.date(2026, 11, 1),
+                               lead_time=LEAD_TIME, new_products=max(1, args.products // 30),
+                               new_from=first_origin + 14)
     origins = [first_origin + 7 * k for k in range(args.origins)]
     payload = [(p.sales, p.censored, p.start) for p in products]
     with ProcessPoolExecutor(args.workers) as pool:

@@ -5,8 +5,8 @@
 - Days without a sale are zeros, from the product's first stock movement (or the start of the
   window) to yesterday; today is still open and is not history.
 - Censored days: the product could not be sold, so the day's sales understate demand. A day is
-  censored when a movement that day left the product at 0, or it opened at 0 and nothing moved
-  (no delivery, no sale). Models treat them as missing.
+  censored when a movement that day left the product at 0, or the shelf was still empty from
+  an earlier day (no restock yet). Models treat them as missing.
 """
 
 from __future__ import annotations
@@ -46,21 +46,28 @@ WHERE s.bar_id = $1 AND s.voided_at IS NULL AND s.business_date >= $2 AND s.busi
 GROUP BY 1, 2
 """
 
-# per product and business day: the lowest stock any movement left, and the closing stock
-STOCK_PER_DAY = """
-SELECT m.product_id, bt_business_date(m.at, b.timezone, b.day_starts_at) AS day,
-       min(m.stock_after) AS low,
-       (array_agg(m.stock_after ORDER BY m.seq DESC))[1] AS closing
-FROM movements m JOIN bars b ON b.id = m.bar_id
-WHERE m.bar_id = $1 AND m.at >= ($2::date + b.day_starts_at) AT TIME ZONE b.timezone
-GROUP BY 1, 2
+# the business day each product first moved (its history starts there, or at the window)
+FIRST_MOVED = """
+SELECT p.id AS product_id, bt_business_date(f.at, b.timezone, b.day_starts_at) AS day
+FROM products p JOIN bars b ON b.id = p.bar_id
+CROSS JOIN LATERAL (
+    SELECT m.at FROM movements m WHERE m.bar_id = p.bar_id AND m.product_id = p.id
+    ORDER BY m.seq LIMIT 1) f
+WHERE p.bar_id = $1 AND p.id = ANY($2::uuid[])
 """
 
-STOCK_BEFORE = """
-SELECT DISTINCT ON (m.product_id) m.product_id, m.stock_after
+# Empty shelves: every movement that left a product at 0, with the business day of the
+# product's next movement (the restock; null while it is still empty). Few rows, found with
+# the (bar, product, seq) index: the fit never scans the whole ledger for them.
+EMPTY_SPELLS = """
+SELECT m.product_id, bt_business_date(m.at, b.timezone, b.day_starts_at) AS emptied,
+       bt_business_date(n.at, b.timezone, b.day_starts_at) AS restocked
 FROM movements m JOIN bars b ON b.id = m.bar_id
-WHERE m.bar_id = $1 AND m.at < ($2::date + b.day_starts_at) AT TIME ZONE b.timezone
-ORDER BY m.product_id, m.seq DESC
+LEFT JOIN LATERAL (
+    SELECT x.at FROM movements x
+    WHERE x.bar_id = m.bar_id AND x.product_id = m.product_id AND x.seq > m.seq
+    ORDER BY x.seq LIMIT 1) n ON true
+WHERE m.bar_id = $1 AND m.stock_after = 0 AND m.product_id = ANY($2::uuid[])
 """
 
 # A sale or void committed after the fit that belongs to an earlier business day changes the
@@ -126,50 +133,46 @@ async def load_series(conn: asyncpg.Connection, bar_id: uuid.UUID, today: dt.dat
     """Daily history of these products up to yesterday (run in one snapshot with bar_now)."""
     window_start = today - dt.timedelta(days=days)
     sold_rows = await conn.fetch(SOLD_PER_DAY, bar_id, window_start, today)
-    stock_rows = await conn.fetch(STOCK_PER_DAY, bar_id, window_start)
-    before = {r["product_id"]: r["stock_after"]
-              for r in await conn.fetch(STOCK_BEFORE, bar_id, window_start)}
-    return build_series(today, window_start, product_ids, before,
-                        [(r["product_id"], r["day"], r["sold"]) for r in sold_rows],
-                        [(r["product_id"], r["day"], r["low"], r["closing"]) for r in stock_rows])
+    first = {r["product_id"]: r["day"]
+             for r in await conn.fetch(FIRST_MOVED, bar_id, product_ids)}
+    spells = [(r["product_id"], r["emptied"], r["restocked"])
+              for r in await conn.fetch(EMPTY_SPELLS, bar_id, product_ids)]
+    return build_series(today, window_start, product_ids, first,
+                        [(r["product_id"], r["day"], r["sold"]) for r in sold_rows], spells)
 
 
 def build_series(today: dt.date, window_start: dt.date, product_ids: list[uuid.UUID],
-                 stock_before: dict[uuid.UUID, int],
+                 first_moved: dict[uuid.UUID, dt.date],
                  sold: list[tuple[uuid.UUID, dt.date, int]],
-                 stock: list[tuple[uuid.UUID, dt.date, int, int]]) -> dict[uuid.UUID, Series]:
-    """Zero-filled daily series with censored flags (pure: the rules in the module docstring)."""
-    wanted = set(product_ids)
-    sold_on: dict[uuid.UUID, dict[dt.date, int]] = {p: {} for p in wanted}
+                 empty_spells: list[tuple[uuid.UUID, dt.date, dt.date | None]],
+                 ) -> dict[uuid.UUID, Series]:
+    """Zero-filled daily series with censored flags (pure: the rules in the module docstring).
+
+    An empty spell censors the day the shelf emptied and every day after it until the day of
+    the next movement (a restock: that day had stock again).
+    """
+    sold_on: dict[uuid.UUID, dict[dt.date, int]] = {p: {} for p in product_ids}
     for product_id, day, qty in sold:
-        if product_id in wanted:
+        if product_id in sold_on:
             sold_on[product_id][day] = qty
-    stock_on: dict[uuid.UUID, dict[dt.date, tuple[int, int]]] = {p: {} for p in wanted}
-    for product_id, day, low, closing in stock:
-        if product_id in wanted:
-            stock_on[product_id][day] = (low, closing)
     out: dict[uuid.UUID, Series] = {}
     for product_id in product_ids:
-        days_with_stock = stock_on[product_id]
-        if product_id in stock_before:
-            start = window_start
-        else:
-            # the first day it moved or sold (an offline sale may predate its movement)
-            start = min([d for d in (*days_with_stock, *sold_on[product_id]) if d < today],
-                        default=today)
+        # from the first day it moved or sold (an offline sale may predate its movement)
+        candidates = [d for d in (first_moved.get(product_id), *sold_on[product_id]) if d]
+        start = max(window_start, min(candidates, default=today))
+        start = min(start, today)
         n = (today - start).days
         values = np.zeros(n, dtype=np.int64)
+        for day, qty in sold_on[product_id].items():
+            if start <= day < today:
+                values[(day - start).days] = qty
         censored = np.zeros(n, dtype=bool)
-        opening = stock_before.get(product_id, 0)
-        for i in range(n):
-            day = start + dt.timedelta(days=i)
-            values[i] = sold_on[product_id].get(day, 0)
-            moved = days_with_stock.get(day)
-            if moved is None:  # nothing moved: empty all day, unless sales say otherwise
-                censored[i] = opening == 0 and values[i] == 0
-            else:
-                low, closing = moved
-                censored[i] = low == 0
-                opening = closing
+        for spell_product, emptied, restocked in empty_spells:
+            if spell_product != product_id:
+                continue
+            first_day = max((emptied - start).days, 0)
+            last_day = (max(emptied + dt.timedelta(days=1), restocked) - start).days \
+                if restocked else n
+            censored[first_day:max(first_day, min(last_day, n))] = True
         out[product_id] = Series(start, values, censored)
     return out

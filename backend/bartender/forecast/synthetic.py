@@ -128,11 +128,12 @@ def simulate_stock(product: SyntheticProduct, lead_time: int, rng: np.random.Gen
 
 
 def generate_bar(profiles: list[Profile], days: int, seed: int, end: dt.date,
-                 lead_time: int = 2, new_products: int = 0,
+                 lead_time: int = 2, new_products: int = 0, new_from: int | None = None,
                  ) -> tuple[list[dt.date], list[SyntheticProduct]]:
     """Simulate `days` business days ending with `end` for each profile.
 
-    The last `new_products` profiles start 5..13 days before the end (short histories).
+    The last `new_products` profiles start 5..13 days before day `new_from` (default: the
+    end), so they have short histories there.
     Stock levels (low_threshold / par_level) follow the usual bar habit: about a day and a
     half of sales in reserve, a week's worth at par.
     """
@@ -142,7 +143,7 @@ def generate_bar(profiles: list[Profile], days: int, seed: int, end: dt.date,
     for index, profile in enumerate(profiles):
         start = 0
         if index >= len(profiles) - new_products:
-            start = days - int(rng.integers(5, 14))
+            start = (days if new_from is None else new_from) - int(rng.integers(5, 14))
         mean = expected_demand(profile, dates, rng)
         demand = draw_demand(profile, mean, rng)
         demand[:start] = 0
