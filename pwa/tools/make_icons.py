@@ -66,7 +66,9 @@ def render(size: int, maskable: bool) -> bytes:
             n = SAMPLES * SAMPLES
             alpha = acc[3] // n
             if alpha:
-                row += bytes([acc[0] * 255 // acc[3], acc[1] * 255 // acc[3], acc[2] * 255 // acc[3], alpha])
+                # average colour of the covered samples, coverage as alpha
+                red, green, blue = (acc[i] * 255 // acc[3] for i in range(3))
+                row += bytes([red, green, blue, alpha])
             else:
                 row += bytes(4)
         rows.append(bytes(row))
@@ -75,7 +77,8 @@ def render(size: int, maskable: bool) -> bytes:
 
 def _png(width: int, height: int, raw: bytes) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        checksum = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + checksum
 
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)

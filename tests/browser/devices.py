@@ -30,6 +30,11 @@ class App:
     async def stock_shown(self, product_id: str) -> int:
         return int(await self.tile(product_id).get_attribute("data-stock") or "-1")
 
+    async def wait_stock(self, product_id: str, stock: int, within_ms: float = 5000) -> None:
+        """Until the product's tile shows this stock."""
+        await self.page.wait_for_selector(
+            f'.tile[data-product-id="{product_id}"][data-stock="{stock}"]', timeout=within_ms)
+
     async def sell(self, product_id: str, qty: int = 1) -> None:
         for _ in range(qty):
             await self.tile(product_id).click()

@@ -7,7 +7,8 @@ from tests.browser.devices import TABLET, Devices, live
 from tests.support import Api
 
 
-async def test_delivery_and_count_from_the_tablet_update_the_phone(api: Api, devices: Devices) -> None:
+async def test_delivery_and_count_from_the_tablet_update_the_phone(api: Api,
+                                                                   devices: Devices) -> None:
     bar = await api.bar(currency="EUR", timezone="Europe/Paris")
     beer = await api.product(bar, "Leffe", stock=10, price=450, low_threshold=4)
     await api.product(bar, "Perrier", stock=6, price=300, category="Softs")
@@ -30,7 +31,7 @@ async def test_delivery_and_count_from_the_tablet_update_the_phone(api: Api, dev
     await page.fill("input[name=reference]", "BL-42")
     await page.click("#delivery-form button[type=submit]")
     await page.wait_for_selector('#delivery-feedback[data-outcome="ok"]')
-    await phone.page.wait_for_selector(f'.tile[data-product-id="{beer}"][data-stock="25"]', timeout=2000)
+    await phone.wait_stock(beer, 25, within_ms=2000)
 
     # a count: 2 bottles missing, worth 2 x 4.50 EUR
     await page.click('a.tab[href="#/count"]')
@@ -46,12 +47,14 @@ async def test_delivery_and_count_from_the_tablet_update_the_phone(api: Api, dev
     assert (await api.stock(bar))[beer] == 25  # nothing sent before confirming
     await page.click("#count-confirm")
     await page.wait_for_selector('#count-feedback[data-outcome="ok"]')
-    await phone.page.wait_for_selector(f'.tile[data-product-id="{beer}"][data-stock="23"]', timeout=2000)
+    await phone.wait_stock(beer, 23, within_ms=2000)
 
     assert (await api.stock(bar))[beer] == 23
     ledger = (await api.http.get(f"/api/bars/{bar.id}/movements?product_id={beer}",
                                  headers=bar.owner.headers)).json()["movements"]
-    assert [(m["kind"], m["delta"]) for m in ledger] == [("delivery", 10), ("delivery", 15), ("count", -2)]
+    assert [(m["kind"], m["delta"]) for m in ledger] == [
+        ("delivery", 10), ("delivery", 15), ("count", -2)]
     # the stock table on the tablet followed along
     await page.click('a.tab[href="#/stock"]')
-    assert await page.locator(f'#stock-table tr[data-product-id="{beer}"] .stock').text_content() == "23"
+    stock_cell = page.locator(f'#stock-table tr[data-product-id="{beer}"] .stock')
+    assert await stock_cell.text_content() == "23"

@@ -7,7 +7,8 @@ from tests.browser.devices import Devices
 from tests.support import Api
 
 
-async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(api: Api, devices: Devices) -> None:
+async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(api: Api,
+                                                                        devices: Devices) -> None:
     bar = await api.bar()
     beer = await api.product(bar, "Flag", stock=10)
     soda = await api.product(bar, "Coca", stock=10, category="Sodas")
@@ -37,7 +38,7 @@ async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(api: Api
     await phone.context.set_offline(False)
     await page.wait_for_selector("#pending-badge", state="hidden", timeout=15000)
     assert await page.locator(".outbox-entry").count() == 0
-    await page.wait_for_selector(f'.tile[data-product-id="{beer}"][data-stock="7"]')
+    await phone.wait_stock(beer, 7)
 
     assert (await api.stock(bar)) == {beer: 7, soda: 9}
     listed = (await api.http.get(f"/api/bars/{bar.id}/sales", headers=bar.owner.headers)).json()
@@ -48,7 +49,8 @@ async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(api: Api
     assert all(s["occurred_at"] for s in listed["sales"])
 
 
-async def test_a_replayed_sale_the_server_refuses_is_kept_for_review(api: Api, devices: Devices) -> None:
+async def test_a_replayed_sale_the_server_refuses_is_kept_for_review(api: Api,
+                                                                     devices: Devices) -> None:
     bar = await api.bar()
     wine = await api.product(bar, "Wine", stock=2, price=1500, low_threshold=1)
     staff = await api.member(bar, "staff")

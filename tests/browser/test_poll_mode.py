@@ -20,7 +20,8 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url, realtime_poll_calm_s=600.0)
 
 
-async def test_page_keeps_updating_by_polling_when_the_server_says_poll(api: Api, devices: Devices) -> None:
+async def test_page_keeps_updating_by_polling_when_the_server_says_poll(api: Api,
+                                                                        devices: Devices) -> None:
     bar = await api.bar()
     beer = await api.product(bar, "Flag", stock=30)
     staff = await api.member(bar, "staff")
@@ -48,10 +49,10 @@ async def test_page_keeps_updating_by_polling_when_the_server_says_poll(api: Api
     await phone.page.wait_for_selector('#conn-badge[data-state="polling"]', timeout=3000)
 
     await api.sell(bar, {beer: 4})
-    await phone.page.wait_for_selector(f'.tile[data-product-id="{beer}"][data-stock="26"]', timeout=3000)
+    await phone.wait_stock(beer, 26, within_ms=3000)
     await asyncio.sleep(2.2)  # two idle polls
     await api.sell(bar, {beer: 1})
-    await phone.page.wait_for_selector(f'.tile[data-product-id="{beer}"][data-stock="25"]', timeout=3000)
+    await phone.wait_stock(beer, 25, within_ms=3000)
 
     assert len(polls) >= 3
     assert all(r.headers.get("if-none-match", "").startswith('"') for r in polls)

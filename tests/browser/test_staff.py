@@ -23,8 +23,7 @@ async def test_a_sale_shows_on_another_phone_within_a_second(api: Api, devices: 
     await seller.page.wait_for_selector('#sell-feedback[data-outcome="sold"]')
     assert "1,600" in (await seller.page.text_content("#sell-feedback") or "")  # XOF: no decimals
     # the other phone sees the drop pushed over its websocket, not after a poll
-    await watcher.page.wait_for_selector(f'.tile[data-product-id="{beer}"][data-stock="18"]',
-                                         timeout=1000)
+    await watcher.wait_stock(beer, 18, within_ms=1000)
     assert (await api.stock(bar))[beer] == 18
     # colours: 18 > threshold is green, Coca at 3 <= 5 is amber
     assert await watcher.tile(beer).get_attribute("data-level") == "ok"
@@ -41,7 +40,8 @@ async def test_two_phones_race_for_the_last_bottle(api: Api, devices: Devices) -
     await asyncio.gather(*(phone.page.click("#sell-button") for phone in phones))
     outcomes = []
     for phone in phones:
-        feedback = phone.page.locator('#sell-feedback:is([data-outcome="sold"], [data-outcome="insufficient"])')
+        feedback = phone.page.locator(
+            '#sell-feedback:is([data-outcome="sold"], [data-outcome="insufficient"])')
         await feedback.wait_for()
         outcomes.append(await feedback.get_attribute("data-outcome"))
     assert sorted(outcomes) == ["insufficient", "sold"]
