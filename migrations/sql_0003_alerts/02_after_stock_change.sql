@@ -1,7 +1,8 @@
 -- The hook every stock function calls inside its transaction (core: 02_stock_common.sql).
--- It stays cheap on the sale path: one UPDATE that matches only products whose alert level
--- changes (usually none) and one index probe for active webhooks; anything more happens
--- only when a threshold is crossed or the bar has webhooks.
+-- It stays cheap on the sale path: one statement (two index probes) finds out whether any
+-- changed product's alert level moves or the bar has an active webhook; usually neither, and
+-- it returns. The products are already locked and updated by the caller, so `stock` is the
+-- stock after this change.
 --
 -- Crossings: a change that lowers a product's stock to <= low_threshold raises `low_stock`
 -- (to 0: `out_of_stock`) unless that level was already alerted; stock back above the
@@ -13,7 +14,9 @@ CREATE OR REPLACE FUNCTION bt_after_stock_change(p_bar_id uuid, p_seq bigint, p_
                                                  p_ref_id uuid, p_changes jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    v_at timestamptz := clock_timestamp();
+    v_at timestamptz;
+    v_level_moves boolean;
+    v_has_webhooks boolean;
     v_crossings jsonb;
     v_alerts jsonb := '[]';
     v_events jsonb := '[]';
@@ -23,29 +26,45 @@ DECLARE
 BEGIN
     PERFORM bt_notify_stock(p_bar_id, p_seq, p_cause, p_changes);
 
-    WITH c AS (
-        SELECT (e ->> 'product_id')::uuid AS product_id, (e ->> 'stock')::integer AS stock
-        FROM jsonb_array_elements(p_changes) AS e
-    ), moved AS (
-        UPDATE products p
-        SET alert_level = CASE WHEN c.stock > p.low_threshold THEN 0
-                               WHEN c.stock = 0 THEN 2 ELSE 1 END
-        FROM c
-        WHERE p.id = c.product_id AND p.bar_id = p_bar_id
-          AND ((c.stock > p.low_threshold AND p.alert_level > 0)
-               OR (c.stock <= p.low_threshold
-                   AND p.alert_level < CASE WHEN c.stock = 0 THEN 2 ELSE 1 END
-                   -- only a fall raises an alert (a delivery onto a new product does not)
-                   AND EXISTS (SELECT 1 FROM movements m
-                               WHERE m.bar_id = p_bar_id AND m.seq = p_seq
-                                 AND m.product_id = p.id AND m.delta < 0)))
-        RETURNING p.id, p.name, c.stock, p.low_threshold, p.alert_level
-    )
-    SELECT jsonb_agg(jsonb_build_object('product_id', id, 'name', name, 'stock', stock,
-                                        'low_threshold', low_threshold, 'level', alert_level)
-                     ORDER BY id)
-    INTO v_crossings
-    FROM moved WHERE alert_level > 0;
+    -- ARRAY(...) is computed once, so the plan is a primary-key probe whatever the bar's size
+    SELECT EXISTS (
+               SELECT 1 FROM products p
+               WHERE p.id = ANY (ARRAY(SELECT (e ->> 'product_id')::uuid
+                                       FROM jsonb_array_elements(p_changes) AS e))
+                 AND p.bar_id = p_bar_id
+                 AND ((p.stock > p.low_threshold AND p.alert_level > 0)
+                      OR (p.stock <= p.low_threshold
+                          AND p.alert_level < CASE WHEN p.stock = 0 THEN 2 ELSE 1 END))),
+           EXISTS (SELECT 1 FROM webhooks w WHERE w.bar_id = p_bar_id AND w.active)
+    INTO v_level_moves, v_has_webhooks;
+    IF NOT v_level_moves AND NOT v_has_webhooks THEN
+        RETURN;
+    END IF;
+    v_at := clock_timestamp();
+
+    IF v_level_moves THEN
+        WITH moved AS (
+            UPDATE products p
+            SET alert_level = CASE WHEN p.stock > p.low_threshold THEN 0
+                                   WHEN p.stock = 0 THEN 2 ELSE 1 END
+            WHERE p.id = ANY (ARRAY(SELECT (e ->> 'product_id')::uuid
+                                    FROM jsonb_array_elements(p_changes) AS e))
+              AND p.bar_id = p_bar_id
+              AND ((p.stock > p.low_threshold AND p.alert_level > 0)
+                   OR (p.stock <= p.low_threshold
+                       AND p.alert_level < CASE WHEN p.stock = 0 THEN 2 ELSE 1 END
+                       -- only a fall raises an alert (a delivery onto a new product does not)
+                       AND EXISTS (SELECT 1 FROM movements m
+                                   WHERE m.bar_id = p_bar_id AND m.seq = p_seq
+                                     AND m.product_id = p.id AND m.delta < 0)))
+            RETURNING p.id, p.name, p.stock, p.low_threshold, p.alert_level
+        )
+        SELECT jsonb_agg(jsonb_build_object('product_id', id, 'name', name, 'stock', stock,
+                                            'low_threshold', low_threshold, 'level', alert_level)
+                         ORDER BY id)
+        INTO v_crossings
+        FROM moved WHERE alert_level > 0;
+    END IF;
 
     IF v_crossings IS NOT NULL THEN
         SELECT name INTO v_bar_name FROM bars WHERE id = p_bar_id;
@@ -83,7 +102,7 @@ BEGIN
         v_queued := v_queued + v_rows;
     END IF;
 
-    IF EXISTS (SELECT 1 FROM webhooks WHERE bar_id = p_bar_id AND active) THEN
+    IF v_has_webhooks THEN
         IF p_cause = 'sale' THEN
             v_events := v_events || jsonb_build_object(
                 'id', gen_random_uuid(), 'type', 'sale.created',

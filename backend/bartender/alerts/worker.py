@@ -142,9 +142,6 @@ class OutboxWorker:
         if self._pool is not None:
             await self._pool.close()
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def _run(self) -> None:
         poll = self.settings.alerts_poll_interval_s
         while True:
@@ -156,6 +153,8 @@ class OutboxWorker:
                     wait_s = await self._next_retry_in(poll)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("outbox unavailable (%s); retrying in %.0f s", exc, poll)
+            except Exception:  # never let the worker die: the next poll tries again
+                log.exception("outbox worker error; retrying in %.0f s", poll)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait_s)
 
