@@ -8,7 +8,7 @@
 import { outboxStore } from "./db.js";
 import { withLock } from "./locks.js";
 import { request, ApiError, NetworkError } from "./api.js";
-import { SessionExpired } from "./auth.js";
+import { SessionExpired, getSession } from "./auth.js";
 
 export const SYNC_TAG = "bt-outbox";
 const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("bt-outbox") : null;
@@ -30,9 +30,10 @@ function announce(message) {
   channel?.postMessage(message);
 }
 
-/** Store a sale (status "pending") before anything is sent. */
+/** Store a sale (status "pending") before anything is sent, as the logged-in seller's. */
 export async function enqueue(sale) {
-  const entry = { ...sale, status: "pending", problem: null, attempts: 0, queued_at: new Date().toISOString() };
+  const session = await getSession();
+  const entry = { ...sale, user_id: session?.user?.id ?? null, status: "pending", problem: null, attempts: 0, queued_at: new Date().toISOString() };
   entry.n = await outboxStore.add(entry);
   announce({ kind: "queued", entry });
   return entry;
@@ -66,8 +67,12 @@ function isFinalRefusal(err) {
 export function replay() {
   return withLock("bt-outbox-replay", async () => {
     const results = new Map();
+    const session = await getSession();
+    if (!session) return { results, blocked: { reason: "session", retryAfter: 0 } };
     for (const entry of await entries()) {
-      if (entry.status !== "pending") continue;
+      // a sale is only ever sent as the seller who made it (another login on this phone
+      // leaves it waiting for its seller)
+      if (entry.status !== "pending" || entry.user_id !== session.user.id) continue;
       const body = { id: entry.id, items: entry.items, occurred_at: entry.occurred_at };
       try {
         const { body: sale } = await request("POST", `/api/bars/${entry.bar_id}/sales`, body);
