@@ -15,6 +15,9 @@ from bartender.accounts.passwords import Passwords
 from bartender.accounts.routes import AuthController
 from bartender.accounts.throttle import LoginThrottle
 from bartender.accounts.tokens import Tokens
+from bartender.alerts.routes import BarAlertsController, PushController
+from bartender.alerts.vapid import VapidKeys
+from bartender.alerts.worker import OutboxWorker
 from bartender.bars.access import MembershipCache
 from bartender.bars.routes import BarsController
 from bartender.db.listener import Listener
@@ -57,15 +60,22 @@ def create_app(settings: Settings) -> Litestar:
             forecaster=Forecaster(settings.forecast_workers),
         )
         rt.hub = build_hub(rt)
+        rt.vapid = await VapidKeys.load(settings, pool)
+        if settings.alerts_worker:  # registers its NOTIFY channel: before listener.start()
+            rt.outbox = OutboxWorker(settings, listener, rt.vapid)
         await listener.start()
         await rt.feed.start()
         await rt.hub.start()
+        if rt.outbox is not None:
+            await rt.outbox.start()
         app.state.rt = rt
         rt.forecaster.start(prewarm=settings.forecast_prewarm)
         try:
             yield
         finally:
             rt.forecaster.stop()
+            if rt.outbox is not None:
+                await rt.outbox.stop()
             await rt.hub.stop()
             await rt.feed.stop()
             await listener.stop()
@@ -73,7 +83,8 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[HealthController, AuthController, BarsController, StockController,
-                        ForecastController, live_stock, *PWA_ROUTES],
+                        ForecastController, live_stock, *PWA_ROUTES,
+                        PushController, BarAlertsController],
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),
             "user_id": Provide(provide_user_id),

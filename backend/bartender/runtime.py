@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+
 import asyncpg
 
 from bartender.accounts.passwords import Passwords
 from bartender.accounts.throttle import LoginThrottle
 from bartender.accounts.tokens import Tokens
+from bartender.alerts.vapid import VapidKeys
+from bartender.alerts.worker import OutboxWorker
 from bartender.bars.access import MembershipCache
 from bartender.db.listener import Listener
 from bartender.db.pool import QueryCounter
@@ -35,3 +38,6 @@ class Runtime:
     forecaster: Forecaster = field(default_factory=lambda: Forecaster(0))
     # the /ws hub (realtime/hub.py), set by the lifespan
     hub: Hub | None = None
+    # Web Push identity and the outbox worker (alerts/), set by the lifespan
+    vapid: VapidKeys | None = None
+    outbox: OutboxWorker | None = None

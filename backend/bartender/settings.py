@@ -27,6 +27,11 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
 def _env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -74,6 +79,19 @@ class Settings:
     # them at startup (each imports statsforecast, ~1 s) instead of on the first forecast.
     forecast_workers: int = 2
     forecast_prewarm: bool = False
+    # Alerts (Web Push + webhooks). The VAPID key pair is generated and stored in the database
+    # when unset; `sub` is the contact push services reach when our pushes misbehave.
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:admin@localhost"
+    alerts_worker: bool = True  # run the outbox worker in this process
+    alerts_concurrency: int = 8  # deliveries in flight per process (one per destination)
+    alerts_poll_interval_s: float = 10.0  # the slow poll behind NOTIFY bt_outbox
+    alerts_attempt_timeout_s: float = 10.0  # one HTTP attempt, connect to last byte
+    alerts_retry_base_s: float = 5.0  # first backoff; doubles per failed attempt
+    alerts_retry_max_s: float = 900.0
+    webhook_retry_window_s: float = 24 * 3600.0  # failing this long deactivates a webhook
+    push_ttl_s: int = 24 * 3600  # TTL header; an undeliverable push is dropped after it
+    alerts_shutdown_grace_s: float = 3.0  # let in-flight deliveries finish on shutdown
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -106,6 +124,17 @@ class Settings:
             "realtime_poll_calm_s": float(env.get("BARTENDER_POLL_CALM_S") or 10.0),
             "forecast_workers": _env_int("BARTENDER_FORECAST_WORKERS", 2),
             "forecast_prewarm": _env_bool("BARTENDER_FORECAST_PREWARM", True),
+            "vapid_private_key": env.get("BARTENDER_VAPID_PRIVATE_KEY") or None,
+            "vapid_subject": env.get("BARTENDER_VAPID_SUB") or "mailto:admin@localhost",
+            "alerts_worker": _env_bool("BARTENDER_ALERTS_WORKER", True),
+            "alerts_concurrency": _env_int("BARTENDER_ALERTS_CONCURRENCY", 8),
+            "alerts_poll_interval_s": _env_float("BARTENDER_ALERTS_POLL_S", 10.0),
+            "alerts_attempt_timeout_s": _env_float("BARTENDER_ALERTS_TIMEOUT_S", 10.0),
+            "alerts_retry_base_s": _env_float("BARTENDER_ALERTS_RETRY_BASE_S", 5.0),
+            "alerts_retry_max_s": _env_float("BARTENDER_ALERTS_RETRY_MAX_S", 900.0),
+            "webhook_retry_window_s": _env_float("BARTENDER_WEBHOOK_RETRY_WINDOW_S", 24 * 3600.0),
+            "push_ttl_s": _env_int("BARTENDER_PUSH_TTL_S", 24 * 3600),
+            "alerts_shutdown_grace_s": _env_float("BARTENDER_ALERTS_SHUTDOWN_GRACE_S", 3.0),
         }
         if env.get("BARTENDER_DATA_DIR"):
             values["data_dir"] = Path(env["BARTENDER_DATA_DIR"])
