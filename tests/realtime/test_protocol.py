@@ -277,6 +277,22 @@ async def test_listen_connection_loss_is_caught_up_from_the_database(
     await ws.close()
 
 
+async def test_changes_made_while_listen_is_down_arrive_without_waiting_for_another_sale(
+        api: Api, server: RunningServer) -> None:
+    bar = await api.bar()
+    beer = await api.product(bar, stock=10)
+    ws = await WsClient.ready(server.ws_url, bar.owner.access_token)
+    (snapshot,), _ = await ws.subscribe(bar.id)
+    await server.rt.listener.drop_for_test()
+    for _ in range(3):  # committed while nobody listens: their NOTIFYs are lost for good
+        assert (await api.sell(bar, {beer: 1})).status_code == 201
+    received: list[dict] = []
+    while not received or received[-1].get("seq") != snapshot["seq"] + 3:
+        received.append(await ws.recv(10))
+    assert check_stream(received, snapshot["seq"]) == snapshot["seq"] + 3
+    await ws.close()
+
+
 # -- rule 4: mode after subscribe (the adaptive switch is in test_adaptive.py) -----------------
 
 async def test_polling_endpoint_and_mode_message_agree(api: Api, server: RunningServer) -> None:

@@ -224,6 +224,7 @@ class Hub:
         self._closing: set[asyncio.Task[None]] = set()
         self.stopping = False
         feed.subscribe(self._on_stock)
+        feed.listener.on_reconnect(self._after_listen_reconnect)
         catalog.subscribe(self._on_catalog)
         feed.mode_of = self.mode_of
         if cluster is not None:
@@ -451,6 +452,17 @@ class Hub:
             return None
         sub.last_seq, sub.state, sub.buffer = seq, LIVE, None
         return frames
+
+    async def _after_listen_reconnect(self) -> None:
+        """LISTEN came back: sockets behind the database catch up now, not at the next sale
+        (the feed itself only replays bars it had in memory)."""
+        for bar_id, room in list(self.rooms.items()):
+            if self.mode_of(bar_id)[0] == POLL:
+                continue  # its sockets poll; the way back to push catches them up
+            db_seq = await self.feed.pool.fetchval(BAR_SEQ, bar_id)
+            for sub in list(room.subs):
+                if sub.state == LIVE and db_seq is not None and (sub.last_seq or 0) < db_seq:
+                    sub.client.resync(sub)
 
     # -- fan-out -----------------------------------------------------------------------------
     def _on_stock(self, event: StockEvent) -> None:
