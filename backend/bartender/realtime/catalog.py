@@ -38,6 +38,8 @@ _decode = msgspec.json.Decoder(CatalogNotice).decode
 
 
 class CatalogVersions:
+    """Per-bar catalog versions (cached, NOTIFY-maintained) and catalog-change subscribers."""
+
     def __init__(self, pool: asyncpg.Pool, listener: Listener) -> None:
         self._pool = pool
         self._listener = listener

@@ -75,6 +75,8 @@ class ClusterView:
 
 
 class ClusterLink:
+    """This instance's link to the others through Redis (see the module docstring)."""
+
     def __init__(self, url: str, *, instance_id: str, heartbeat_ttl_s: float,
                  history_len: int, history_ttl_s: int) -> None:
         self.instance_id = instance_id

@@ -201,6 +201,9 @@ class Room:
 
 
 class Hub:
+    """All /ws sockets of this process: subscriptions by bar, fan-out of the stock feed and
+    catalog changes, catch-ups, and the push/poll decision (shared through `cluster`)."""
+
     def __init__(self, settings: Settings, feed: StockFeed, catalog: CatalogVersions,
                  tokens: Tokens, memberships: MembershipCache, policy: AdaptivePolicy,
                  cluster: ClusterLink | None) -> None:

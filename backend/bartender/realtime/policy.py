@@ -58,6 +58,8 @@ class BarMode:
 
 
 class AdaptivePolicy:
+    """Decides push or poll per bar, tick after tick (see the module docstring)."""
+
     def __init__(self, config: PolicyConfig) -> None:
         self.config = config
         self._overloaded = False
