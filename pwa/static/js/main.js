@@ -8,7 +8,7 @@ import { api, NetworkError } from "./api.js";
 import { kv } from "./db.js";
 import { store } from "./store.js";
 import { LiveStock } from "./live.js";
-import { startSync } from "./sync.js";
+import { startSync, kick } from "./sync.js";
 import { screensFor, getScreen } from "./screens.js";
 import { h, replace, debounce } from "./ui.js";
 import { renderLogin } from "./login.js";
@@ -215,10 +215,12 @@ async function boot() {
   store.on("unknown-product", reloadProducts);
   onSessionChange((session) => {
     const changedUser = (session?.user?.id || null) !== (store.session?.user?.id || null);
-    if (changedUser) showSession(session);
-    else store.session = session;
+    if (changedUser) {
+      showSession(session);
+      if (session) kick(); // this seller's sales waiting from an earlier login
+    } else store.session = session;
   });
-  startSync({ onSessionLost: () => null });
+  startSync();
   await showSession(await getSession());
   document.documentElement.dataset.ready = "1";
 }

@@ -9,7 +9,6 @@ import { store } from "./store.js";
 const MAX_RETRY_MS = 60_000;
 let retryTimer = null;
 let retryMs = 1000;
-let sessionLost = () => {};
 // sales this page is selling right now: their outcome is told by the sell screen itself
 const interactive = new Set();
 
@@ -48,17 +47,16 @@ export async function kick() {
     retryLater(5);
     return { results: new Map(), blocked: { reason: "error" } };
   }
+  // "session": the login is gone; the login screen shows and the next login replays
   if (!outcome.blocked) retryMs = 1000;
-  else if (outcome.blocked.reason === "session") sessionLost();
-  else {
+  else if (outcome.blocked.reason !== "session") {
     if (outcome.blocked.reason === "network") requestBackgroundSync();
     retryLater(outcome.blocked.retryAfter);
   }
   return outcome;
 }
 
-export function startSync({ onSessionLost }) {
-  sessionLost = onSessionLost;
+export function startSync() {
   onOutboxChange((message) => {
     if (message.kind === "sent" && message.sale && store.bar && message.sale.bar_id === store.bar.id) {
       store.applyStock(message.sale.stock, message.sale.seq);

@@ -9,3 +9,4 @@ import "./sales.js";
 import "./ledger.js";
 import "./products.js";
 import "./staff.js";
+import "./alerts.js";
