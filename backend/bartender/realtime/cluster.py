@@ -30,7 +30,11 @@ from dataclasses import dataclass, field
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("bartender.cluster")
 
@@ -80,8 +84,11 @@ class ClusterLink:
     def __init__(self, url: str, *, instance_id: str, heartbeat_ttl_s: float,
                  history_len: int, history_ttl_s: int) -> None:
         self.instance_id = instance_id
+        # one immediate retry on a fresh connection: after a Redis restart the pooled
+        # connections are dead, and the first command on each must not be lost
         self.redis = aioredis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0,
-                                       decode_responses=True)
+                                       decode_responses=True, retry=Retry(NoBackoff(), 1),
+                                       retry_on_error=[RedisConnectionError, RedisTimeoutError])
         self.healthy = False
         self._heartbeat_ttl_s = heartbeat_ttl_s
         self._history_len = history_len
