@@ -11,7 +11,7 @@ the origin, forecast 7 days, score the mean absolute error on uncensored days on
   and AutoETS(season_length=7, model="ANA") (8 ms a fit here, so only where the history has
   at least `ETS_MIN_DAYS` days; the full ZZZ search costs ~65 ms a fit for no gain here);
 - intermittent series (average inter-demand interval >= 1.32): SeasonalNaive(7), CrostonSBA,
-  ADIDA, IMAPA, TSB(0.1, 0.1).
+  ADIDA, IMAPA, TSB(0.1, 0.1), and SeasonalES(7) (spirits sell on weekends too).
 Histories under `MIN_HISTORY_DAYS` days get `short_history_mean` (mean of the observed days):
 too short to backtest anything, said so in the model name.
 """
@@ -56,6 +56,7 @@ SMOOTH_MODELS: dict[str, Callable[[], object]] = {
 }
 INTERMITTENT_MODELS: dict[str, Callable[[], object]] = {
     "SeasonalNaive(7)": lambda: SeasonalNaive(SEASON),
+    "SeasonalES(7,alpha=0.1)": SMOOTH_MODELS["SeasonalES(7,alpha=0.1)"],
     "CrostonSBA": CrostonSBA,
     "ADIDA": ADIDA,
     "IMAPA": IMAPA,
