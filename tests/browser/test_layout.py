@@ -6,7 +6,8 @@ from __future__ import annotations
 from tests.browser.devices import PHONE, Devices
 from tests.support import Api
 
-UNNAMED_CONTROLS = """() => [...document.querySelectorAll("main input, main select, main button, nav a")]
+UNNAMED_CONTROLS = """() => [
+  ...document.querySelectorAll("main input, main select, main button, nav a")]
   .filter((el) => el.offsetParent !== null)
   .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
                   && !el.textContent.trim())
