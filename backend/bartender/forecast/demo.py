@@ -4,7 +4,8 @@ Each drink gets a demand profile from its category and par level (beers sell fas
 sodas steadily, spirits by the glass now and then), the same generator as the backtest draws
 its days, the bar's old min/max habit restocks it (with the odd late truck, so some days are
 sold out), and `backfill` writes it all as ledger-consistent sales and deliveries ending
-yesterday. The forecast screen then has eight weeks to chart and a history to fit.
+yesterday. The forecast screen then has eight weeks to chart and a history to fit; the last
+truck of the history is late (today's opening delivery), so some shelves run low.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ async def seed_history(conn: asyncpg.Connection, bar_id: uuid.UUID, actor_id: uu
             low_threshold=max(2, round(profile.base * (lead_time + 0.5))),
             par_level=max(6, round(profile.base * (lead_time + 7))),
         )
-        simulate_stock(product, lead_time, rng)
+        # the last truck is late: it is the demo's opening delivery of today, so the shelves
+        # run low at the end of the history and the forecast screen has orders to suggest
+        simulate_stock(product, lead_time, rng, trucks_until=days - 3)
         # the opening stock arrives on the first day (the simulation starts at par)
         product.arrivals[0] += product.par_level
         pasts.append(ProductPast(row["id"], product.arrivals, product.sales))

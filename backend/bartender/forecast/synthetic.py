@@ -99,17 +99,18 @@ def draw_demand(profile: Profile, mean: np.ndarray, rng: np.random.Generator) ->
 
 
 def simulate_stock(product: SyntheticProduct, lead_time: int, rng: np.random.Generator,
-                   late_truck_rate: float = 0.08) -> None:
+                   late_truck_rate: float = 0.08, trucks_until: int | None = None) -> None:
     """Run the bar's fixed min/max rule over the true demand; fills sales/opening/censored.
 
     The rule: at closing, when stock + on order <= low_threshold, order up to par_level;
-    the truck comes `lead_time` days later, sometimes a few days late (the stockouts).
+    the truck comes `lead_time` days later, sometimes a few days late (the stockouts). No
+    truck comes from day `trucks_until` on (it is still on the road when the data ends).
     """
     n = len(product.demand)
     stock = product.par_level
     pipeline: dict[int, int] = {}
     for day in range(product.start, n):
-        arrived = pipeline.pop(day, 0)
+        arrived = pipeline.pop(day, 0) if trucks_until is None or day < trucks_until else 0
         stock += arrived
         product.arrivals[day] = arrived
         product.opening[day] = stock
@@ -123,7 +124,7 @@ def simulate_stock(product: SyntheticProduct, lead_time: int, rng: np.random.Gen
             delay = lead_time + (int(rng.integers(2, 5)) if rng.random() < late_truck_rate else 0)
             arrival = day + max(1, delay)
             pipeline[arrival] = pipeline.get(arrival, 0) + qty
-            if arrival < n:
+            if arrival < (n if trucks_until is None else min(n, trucks_until)):
                 product.deliveries.append((arrival, qty))
 
 
