@@ -29,7 +29,6 @@ export function startWorker({ version, precache }) {
 
   self.addEventListener("message", (event) => {
     if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
-    if (event.data && event.data.type === "replay") event.waitUntil(replay().catch(() => null));
   });
 
   self.addEventListener("fetch", (event) => {
