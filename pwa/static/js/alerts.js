@@ -64,7 +64,12 @@ export async function enableAlerts(barId) {
     sub = null;
   }
   sub = sub || await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: serverKey });
-  const { endpoint, keys } = sub.toJSON();
+  await registerSubscription(barId, sub.toJSON());
+}
+
+/** Tell the server where to push the bar's alerts: `subscription` is PushSubscription.toJSON(). */
+export async function registerSubscription(barId, subscription) {
+  const { endpoint, keys } = subscription;
   await api.post("/api/push/subscriptions", { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth }, bar_ids: [barId] });
   remember([...rememberedBars(), barId]);
 }
