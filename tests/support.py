@@ -186,8 +186,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-CHEAP_ARGON2_ENV = {"BARTENDER_ARGON2_TIME_COST": "1", "BARTENDER_ARGON2_MEMORY_KIB": "1024",
-                    "BARTENDER_ARGON2_PARALLELISM": "1"}
+# for `bartender serve` subprocesses in tests: cheap argon2, no forecast workers spawned
+# ahead of need (each imports statsforecast: seconds of CPU the other tests need)
+TEST_SERVER_ENV = {"BARTENDER_ARGON2_TIME_COST": "1", "BARTENDER_ARGON2_MEMORY_KIB": "1024",
+                   "BARTENDER_ARGON2_PARALLELISM": "1", "BARTENDER_FORECAST_PREWARM": "0"}
 
 
 @contextlib.asynccontextmanager
@@ -201,7 +203,7 @@ async def spawn_server(database_url: str, **env: str) -> AsyncIterator[str]:
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-        env={**os.environ, **CHEAP_ARGON2_ENV, "DATABASE_URL": database_url,
+        env={**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": database_url,
              "BARTENDER_LOG_LEVEL": "WARNING", **env},
         stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"

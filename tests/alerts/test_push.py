@@ -21,7 +21,7 @@ import httpx
 from bartender.settings import Settings
 from tests.alerts.conftest import VAPID_SUB
 from tests.alerts.receivers import Browser, PushService, b64url_decode
-from tests.support import CHEAP_ARGON2_ENV, Api, Bar, User, free_port, start_server
+from tests.support import TEST_SERVER_ENV, Api, Bar, User, free_port, start_server
 
 
 async def subscribe(api: Api, user: User, bars: list[Bar], push_service: PushService,
@@ -254,7 +254,7 @@ async def test_instance_killed_mid_send_the_alert_is_still_delivered_once(
         log = tempfile.TemporaryFile()
         proc = subprocess.Popen(  # instance A, a real process we can kill -9
             [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-            env={**os.environ, **CHEAP_ARGON2_ENV, "DATABASE_URL": database_url,
+            env={**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": database_url,
                  "BARTENDER_LOG_LEVEL": "WARNING", "BARTENDER_ALLOW_HTTP_ENDPOINTS": "1",
                  "BARTENDER_VAPID_SUB": VAPID_SUB},
             stdout=subprocess.DEVNULL, stderr=log)

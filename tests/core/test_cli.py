@@ -14,13 +14,13 @@ import httpx
 import pytest
 
 from bartender.demo import LOGINS
-from tests.support import CHEAP_ARGON2_ENV, free_port
+from tests.support import TEST_SERVER_ENV, free_port
 
 
 def _serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(CHEAP_ARGON2_ENV, BARTENDER_DATA_DIR=str(data_dir), BARTENDER_LOG_LEVEL="WARNING")
+    env.update(TEST_SERVER_ENV, BARTENDER_DATA_DIR=str(data_dir), BARTENDER_LOG_LEVEL="WARNING")
     # output to a file, not a pipe: grandchildren (PostgreSQL, worker processes) may keep a
     # pipe open after the server exits
     log = tempfile.TemporaryFile()

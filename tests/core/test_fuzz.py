@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import CHEAP_ARGON2_ENV, PASSWORD, database_url_for, free_port
+from tests.support import TEST_SERVER_ENV, PASSWORD, database_url_for, free_port
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False, allow_infinity=False)
@@ -46,7 +46,7 @@ def live(pg_admin_url: str, template_url: str) -> Iterator[dict]:
     url = database_url_for(pg_admin_url, name)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-                            env={**os.environ, **CHEAP_ARGON2_ENV, "DATABASE_URL": url,
+                            env={**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": url,
                                  "BARTENDER_LOG_LEVEL": "WARNING",
                                  "BARTENDER_LOGIN_MAX_PER_ADDRESS": "100000"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
