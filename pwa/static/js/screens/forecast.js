@@ -79,7 +79,8 @@ function stockGauge(product) {
   const height = 34;
   const max = Math.max(1, product.stock, product.reorder_point, product.par_level) * 1.05;
   const x = (v) => 4 + (v / max) * (width - 8);
-  const level = product.stock <= product.safety_stock ? "out" : product.stock <= product.reorder_point ? "low" : "ok";
+  const level = product.stock <= product.safety_stock ? "out"
+    : product.suggested_order_qty > 0 || product.stock <= product.reorder_point ? "low" : "ok";
   const mark = (value, cls, label) => s("g", { class: `mark ${cls}` },
     s("line", { x1: x(value), x2: x(value), y1: 2, y2: 22 }),
     s("text", { x: x(value), y: 32, "text-anchor": "middle" }, `${label} ${number(value)}`));
