@@ -182,12 +182,21 @@ async def test_forbidden_subscribe_keeps_the_socket_open(api: Api, server: Runni
     await ws.close()
 
 
-async def test_staff_member_may_subscribe(api: Api, server: RunningServer) -> None:
+async def test_staff_may_subscribe_until_removed_from_the_bar(api: Api,
+                                                              server: RunningServer) -> None:
     bar = await api.bar()
+    beer = await api.product(bar, stock=5)
     staff = await api.member(bar, "staff")
     ws = await WsClient.ready(server.ws_url, staff.access_token)
     replay, mode = await ws.subscribe(bar.id)
     assert replay[0]["type"] == "snapshot" and mode["type"] == "mode"
+    r = await api.http.delete(f"/api/bars/{bar.id}/staff/{staff.id}", headers=bar.owner.headers)
+    assert r.status_code == 204
+    assert await ws.recv() == {"type": "error", "code": "forbidden", "bar_id": bar.id}
+    assert (await api.sell(bar, {beer: 1})).status_code == 201
+    await ws.nothing_for(0.3)
+    await ws.send({"type": "subscribe", "bar_id": bar.id, "since": None})
+    assert await ws.recv() == {"type": "error", "code": "forbidden", "bar_id": bar.id}
     await ws.close()
 
 

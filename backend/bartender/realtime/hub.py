@@ -224,10 +224,12 @@ class Hub:
         self._remote_counts: dict[uuid.UUID, int] = {}
         self._leader = True
         self._ticker: asyncio.Task[None] | None = None
-        self._closing: set[asyncio.Task[None]] = set()
+        self._closing: set[asyncio.Task[None]] = set()  # background tasks kept alive
         self.stopping = False
         feed.subscribe(self._on_stock)
         feed.listener.on_reconnect(self._after_listen_reconnect)
+        # after the membership cache's own handler (registered first): it reads fresh roles
+        feed.listener.on("bt_membership", self._on_membership_change)
         catalog.subscribe(self._on_catalog)
         feed.mode_of = self.mode_of
         if cluster is not None:
@@ -466,6 +468,28 @@ class Hub:
             for sub in list(room.subs):
                 if sub.state == LIVE and db_seq is not None and (sub.last_seq or 0) < db_seq:
                     sub.client.resync(sub)
+
+    def _on_membership_change(self, payload: str) -> None:
+        bar, _, user = payload.partition(":")
+        try:
+            bar_id, user_id = uuid.UUID(bar), uuid.UUID(user)
+        except ValueError:
+            return
+        room = self.rooms.get(bar_id)
+        if room is not None and any(sub.client.user_id == user_id for sub in room.subs):
+            task = asyncio.create_task(self._recheck_member(bar_id, user_id))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _recheck_member(self, bar_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """A member removed from a bar stops receiving it at once (`forbidden`, socket open)."""
+        if await self.memberships.role(self.feed.pool, user_id, bar_id) is not None:
+            return
+        room = self.rooms.get(bar_id)
+        for sub in list(room.subs if room else ()):
+            if sub.client.user_id == user_id:
+                self._unsubscribe(sub.client, bar_id)
+                sub.client.enqueue(protocol.forbidden(bar_id))
 
     # -- fan-out -----------------------------------------------------------------------------
     def _on_stock(self, event: StockEvent) -> None:
