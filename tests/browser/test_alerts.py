@@ -22,7 +22,7 @@ from bartender.settings import Settings
 from tests.alerts.conftest import VAPID_SUB, alert_settings
 from tests.alerts.receivers import PushService
 from tests.browser.devices import TABLET, App, Devices, live
-from tests.support import Api
+from tests.support import PASSWORD, Api
 
 
 @pytest.fixture
@@ -107,3 +107,29 @@ async def test_alerts_screen_subscription_and_notification(
     assert shown["body"] == "4 left at Chez Test (alert at 5)."
     assert shown["tag"] == f"bt-{flag}"
     assert shown["data"]["url"].endswith(f"/#/ledger?product={flag}")
+
+
+async def test_the_notification_speaks_the_device_language(api: Api, devices: Devices) -> None:
+    bar = await api.bar()
+    flag = await api.product(bar, "Flag 65cl", stock=1, low_threshold=5)
+    manager = await api.member(bar, "manager")
+    context = await devices.browser.new_context(viewport=TABLET, locale="fr-FR",
+                                                service_workers="allow")
+    page = await context.new_page()
+    app = App(context, page)
+    page.on("pageerror", lambda exc: app.errors.append(f"pageerror: {exc}"))
+    devices.apps.append(app)
+    await context.grant_permissions(["notifications"], origin=api.server.base_url)
+    await page.goto(f"{api.server.base_url}/")
+    await page.fill("input[name=email]", manager.email)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("form.login button[type=submit]")
+    await page.wait_for_selector("#stock-table")
+    await app.wait_worker_active()
+
+    payload = {"type": "out_of_stock", "bar_id": bar.id, "bar_name": "Chez Test",
+               "product_id": flag, "product_name": "Flag 65cl", "stock": 0, "low_threshold": 5}
+    await deliver_to_worker(app, api.server.base_url, payload)
+    [shown] = await notifications(app)
+    assert shown["title"] == "Rupture : Flag 65cl"
+    assert shown["body"] == "Plus aucun à Chez Test."
