@@ -42,7 +42,7 @@ def pg_admin_url() -> Iterator[str]:
     try:
         yield url
     finally:
-        server.stop()
+        server.stop(immediate=True)  # its data is deleted next: skip the checkpoint
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -75,15 +75,19 @@ async def database_url(pg_admin_url: str, template_url: str) -> AsyncIterator[st
     name = f"bt_test_{os.getpid()}_{_db_counter}"
     conn = await asyncpg.connect(pg_admin_url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}" STRATEGY FILE_COPY')
+        # WAL_LOG (the default) copies without the checkpoint FILE_COPY needs: ~5x faster
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
     finally:
         await conn.close()
     yield database_url_for(pg_admin_url, name)
-    conn = await asyncpg.connect(pg_admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    # The session's embedded server is thrown away whole at the end; DROP DATABASE forces a
+    # checkpoint (~1 s each), so only an external test server gets its databases dropped.
+    if os.environ.get("BARTENDER_TEST_DATABASE_URL"):
+        conn = await asyncpg.connect(pg_admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
 
 
 @pytest.fixture

@@ -78,10 +78,23 @@ class EmbeddedPostgres:
         log.info("embedded PostgreSQL ready in %s", self.pgdata)
         return uri
 
-    def stop(self) -> None:
-        if self._server is not None:
-            server, self._server = self._server, None
-            server.cleanup()
+    def stop(self, immediate: bool = False) -> None:
+        """Stop the server if we were its last user.
+
+        `immediate` skips the shutdown checkpoint (PostgreSQL recovers on next start): for
+        throw-away servers such as the test suite's, whose data is deleted right after.
+        """
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        if immediate:
+            try:
+                postmaster = psutil.Process(server.get_pid())
+                postmaster.send_signal(signal.SIGQUIT)
+                postmaster.wait(10)
+            except (psutil.Error, AssertionError):
+                pass
+        server.cleanup()
 
     def stop_on_sigterm(self) -> None:
         """Stop the server when the process is told to terminate (before any other handler)."""
