@@ -3,23 +3,10 @@ the threshold-crossing hook in bt_after_stock_change."""
 
 from pathlib import Path
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-
-from bartender.db.migrate import run_sql_file
+from bartender.db.migrate import sql_folder_migration
 
 ID = "2026-11-22T20:20:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "alerts, push subscriptions, webhooks and outbox"
 
-SQL_DIR = Path(__file__).parent / "sql_0003_alerts"
-
-
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="bartender", description=DESCRIPTION)
-
-    async def apply() -> None:
-        for path in sorted(SQL_DIR.glob("*.sql")):
-            await run_sql_file(path)
-
-    manager.add_raw(apply)
-    return manager
+forwards = sql_folder_migration(ID, DESCRIPTION, Path(__file__).parent / "sql_0003_alerts")

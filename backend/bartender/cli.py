@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import importlib.util
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from bartender.settings import Settings
@@ -21,46 +23,39 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("piccolo").setLevel(logging.WARNING)
 
 
-def _resolve_database(settings: Settings) -> tuple[Settings, object | None]:
-    """DATABASE_URL when given, else the embedded PostgreSQL in the data directory."""
-    if settings.database_url:
-        return settings, None
-    from bartender.db.embedded import EmbeddedPostgres
-
-    embedded = EmbeddedPostgres(settings.data_dir)
-    uri = embedded.start()
-    embedded.stop_on_sigterm()
-    return dataclasses.replace(settings, database_url=uri), embedded
-
-
-def _migrate(settings: Settings) -> None:
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[Settings]:
+    """Settings with a migrated database: DATABASE_URL when given, else the embedded
+    PostgreSQL in the data directory (stopped on exit and on SIGTERM)."""
     from bartender.db.migrate import migrate
 
-    assert settings.database_url
-    asyncio.run(migrate(settings.database_url))
+    embedded = None
+    if not settings.database_url:
+        from bartender.db.embedded import EmbeddedPostgres
+
+        embedded = EmbeddedPostgres(settings.data_dir)
+        settings = dataclasses.replace(settings, database_url=embedded.start())
+        embedded.stop_on_sigterm()
+    try:
+        assert settings.database_url
+        asyncio.run(migrate(settings.database_url))
+        yield settings
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    settings, embedded = _resolve_database(settings)
-    try:
-        _migrate(settings)
+    with _database(settings):
         print("migrations applied")
-    finally:
-        if embedded is not None:
-            embedded.stop()  # type: ignore[attr-defined]
     return 0
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from bartender.demo import seed_demo
 
-    settings, embedded = _resolve_database(settings)
-    try:
-        _migrate(settings)
+    with _database(settings) as settings:
         asyncio.run(seed_demo(settings))
-    finally:
-        if embedded is not None:
-            embedded.stop()  # type: ignore[attr-defined]
     return 0
 
 
@@ -69,9 +64,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from bartender.app import create_app
 
-    settings, embedded = _resolve_database(settings)
-    try:
-        _migrate(settings)
+    with _database(settings) as settings:
         if args.demo:
             from bartender.demo import seed_demo
 
@@ -86,12 +79,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             proxy_headers=True,
             log_level=settings.log_level.lower(),
         )
-        server = uvicorn.Server(config)
         log.info("BarTender on http://%s:%d", args.host, args.port)
-        server.run()
-    finally:
-        if embedded is not None:
-            embedded.stop()  # type: ignore[attr-defined]
+        uvicorn.Server(config).run()
     return 0
 
 

@@ -10,6 +10,7 @@ import contextlib
 import io
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -36,6 +37,26 @@ async def run_sql_file(path: Path) -> None:
                 await conn.execute(sql)
         finally:
             await conn.close()
+
+
+def sql_folder_migration(migration_id: str, description: str,
+                         folder: Path) -> Callable[[], Awaitable[object]]:
+    """The `forwards` of a migration module that applies `folder/*.sql` in name order."""
+
+    async def forwards() -> object:
+        from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+        manager = MigrationManager(migration_id=migration_id, app_name="bartender",
+                                   description=description)
+
+        async def apply() -> None:
+            for path in sorted(folder.glob("*.sql")):
+                await run_sql_file(path)
+
+        manager.add_raw(apply)
+        return manager
+
+    return forwards
 
 
 async def migrate(dsn: str) -> None:
