@@ -30,9 +30,14 @@ class WsClient:
     async def send(self, message: dict[str, Any] | str | bytes) -> None:
         await self.conn.send(message if isinstance(message, str | bytes) else json.dumps(message))
 
-    async def recv(self, within: float = 5.0) -> dict[str, Any]:
+    async def recv(self, within: float = 5.0, *, catalog: bool = False) -> dict[str, Any]:
+        """The next message. `catalog` messages are skipped unless asked for: a product
+        created just before subscribing may announce itself just after, by design."""
         async with asyncio.timeout(within):
-            return json.loads(await self.conn.recv())  # type: ignore[no-any-return]
+            while True:
+                message: dict[str, Any] = json.loads(await self.conn.recv())
+                if catalog or message["type"] != "catalog":
+                    return message
 
     async def recv_until(self, kind: str,
                          within: float = 5.0) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -45,10 +50,10 @@ class WsClient:
                     return before, message
                 before.append(message)
 
-    async def nothing_for(self, seconds: float) -> None:
+    async def nothing_for(self, seconds: float, *, catalog: bool = False) -> None:
         """Assert no message arrives within `seconds`."""
         try:
-            message = await self.recv(seconds)
+            message = await self.recv(seconds, catalog=catalog)
         except TimeoutError:
             return
         raise AssertionError(f"unexpected message {message}")
