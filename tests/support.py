@@ -45,6 +45,24 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return dataclasses.replace(base, **overrides)
 
 
+def clone_template_sync(admin_url: str, template: str = "bt_template") -> str:
+    """A fresh database cloned from the migrated template, for module-scoped sync fixtures
+    (the session's throw-away server is deleted whole at the end, like every test database)."""
+    import asyncpg
+
+    name = f"bt_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return database_url_for(admin_url, name)
+
+
 @dataclass
 class RunningServer:
     base_url: str

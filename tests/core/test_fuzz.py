@@ -3,7 +3,6 @@ every refusal is a problem document, and a refused request changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -11,13 +10,12 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import asyncpg
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import TEST_SERVER_ENV, PASSWORD, database_url_for, free_port
+from tests.support import PASSWORD, TEST_SERVER_ENV, clone_template_sync, free_port
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False, allow_infinity=False)
@@ -33,17 +31,7 @@ json_values = st.recursive(
 @pytest.fixture(scope="module")
 def live(pg_admin_url: str, template_url: str) -> Iterator[dict]:
     """A separate server process on a fresh database, with a bar, a product and a manager."""
-    name = f"bt_fuzz_{uuid.uuid4().hex[:8]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(pg_admin_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}" TEMPLATE bt_template'))
-    url = database_url_for(pg_admin_url, name)
+    url = clone_template_sync(pg_admin_url)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
                             env={**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": url,
@@ -80,7 +68,6 @@ def live(pg_admin_url: str, template_url: str) -> Iterator[dict]:
     finally:
         proc.terminate()
         proc.wait(15)
-        asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 WRITE_ENDPOINTS = [

@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
 
 import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import database_url_for
+from tests.support import clone_template_sync
 
 PRODUCTS = 3
 
@@ -34,19 +33,8 @@ op = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def property_db(pg_admin_url: str, template_url: str) -> Iterator[str]:
-    name = f"bt_props_{uuid.uuid4().hex[:8]}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(pg_admin_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}" TEMPLATE bt_template'))
-    yield database_url_for(pg_admin_url, name)
-    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
+def property_db(pg_admin_url: str, template_url: str) -> str:
+    return clone_template_sync(pg_admin_url)
 
 
 async def _play(url: str, ops: list) -> None:
