@@ -74,8 +74,8 @@ def test_process_pressure_sends_busy_bars_to_poll_and_has_its_own_hysteresis() -
 
 async def test_a_bar_switches_to_poll_under_a_burst_and_back_to_push_when_calm(
         database_url: str) -> None:
-    settings = make_settings(database_url, realtime_tick_s=0.1, realtime_poll_enter_per_s=40,
-                             realtime_poll_exit_per_s=10, realtime_poll_calm_s=0.5)
+    settings = make_settings(database_url, realtime_tick_s=0.1, realtime_poll_enter_per_s=10,
+                             realtime_poll_exit_per_s=2, realtime_poll_calm_s=0.5)
     async with start_server(settings) as running, \
             httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
         api = Api(http, running)
