@@ -133,7 +133,6 @@ class Client:
         sub.state = PENDING
         self.enqueue(Resync(sub, snapshot=snapshot, then_mode=then_mode), sub.bar_id)
 
-
     def drop_bar(self, bar_id: uuid.UUID) -> None:
         """Forget queued frames of a bar (unsubscribed or re-subscribed: never doubled)."""
         if self.queue:
@@ -180,6 +179,7 @@ class Client:
             self.writer = None
             if not self.queue:
                 self.queue = None  # an idle socket keeps no queue
+
     async def close(self, code: int, reason: str = "") -> None:
         if self.closed:
             return
