@@ -101,12 +101,14 @@ def cmd_loadtest(loadtest_args: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bartender", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the API and the PWA (embedded PostgreSQL "
-                                         "when DATABASE_URL is unset)")
+    serve = sub.add_parser(
+        "serve", help="serve the API and the PWA (embedded PostgreSQL when DATABASE_URL is unset)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--demo", action="store_true",
-                       help="seed the demo bar 'Chez Fatou' and print its logins")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed the demo bar 'Chez Fatou' and print its logins"
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="seed the demo bar and exit").set_defaults(func=cmd_demo)

@@ -53,26 +53,52 @@ async def seed_demo(settings: Settings) -> None:
                     user_ids[role] = await conn.fetchval(
                         "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) "
                         "ON CONFLICT ((lower(email))) DO UPDATE SET name = EXCLUDED.name "
-                        "RETURNING id", email, name, await passwords.hash(password))
+                        "RETURNING id",
+                        email,
+                        name,
+                        await passwords.hash(password),
+                    )
                 bar_id = await conn.fetchval(
                     "INSERT INTO bars (name, currency, timezone) VALUES ($1, 'XOF', "
-                    "'Africa/Abidjan') RETURNING id", BAR_NAME)
+                    "'Africa/Abidjan') RETURNING id",
+                    BAR_NAME,
+                )
                 for role, user_id in user_ids.items():
-                    await conn.execute("INSERT INTO memberships (bar_id, user_id, role) "
-                                       "VALUES ($1, $2, $3)", bar_id, user_id, role)
+                    await conn.execute(
+                        "INSERT INTO memberships (bar_id, user_id, role) VALUES ($1, $2, $3)",
+                        bar_id,
+                        user_id,
+                        role,
+                    )
                 items = []
                 for name, category, price, cost, low, par, stock in DRINKS:
                     product_id = await conn.fetchval(
                         "INSERT INTO products (bar_id, name, category, price, cost, "
                         "low_threshold, par_level) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                        "RETURNING id", bar_id, name, category, price, cost, low, par)
+                        "RETURNING id",
+                        bar_id,
+                        name,
+                        category,
+                        price,
+                        cost,
+                        low,
+                        par,
+                    )
                     items.append({"product_id": str(product_id), "qty": stock})
                 # 180 days of past sales and deliveries, so forecasts have a history
                 await seed_history(conn, bar_id, user_ids["manager"])
-                request = {"id": str(uuid.uuid5(DEMO_NAMESPACE, "opening-stock")),
-                           "items": items, "supplier": "Solibra", "reference": "DEMO-0001"}
-                await conn.execute("SELECT bt_deliver($1, $2, $3::jsonb)", bar_id,
-                                   user_ids["owner"], msgspec.json.encode(request).decode())
+                request = {
+                    "id": str(uuid.uuid5(DEMO_NAMESPACE, "opening-stock")),
+                    "items": items,
+                    "supplier": "Solibra",
+                    "reference": "DEMO-0001",
+                }
+                await conn.execute(
+                    "SELECT bt_deliver($1, $2, $3::jsonb)",
+                    bar_id,
+                    user_ids["owner"],
+                    msgspec.json.encode(request).decode(),
+                )
     finally:
         await conn.close()
     print(f"\nDemo bar: {BAR_NAME} (XOF, Africa/Abidjan). Logins:")

@@ -50,8 +50,9 @@ class InvalidRequest(AppError):
     slug, status, title = "invalid_request", 400, "Invalid request"
 
     def __init__(self, errors: list[dict[str, str]], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                         errors=errors)
+        super().__init__(
+            detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors
+        )
 
 
 class Unauthenticated(AppError):
@@ -119,8 +120,10 @@ class Busy(AppError):
     slug, status, title = "busy", 503, "Busy, retry shortly"
 
     def __init__(self, detail: str | None = None, retry_after_s: int = 1) -> None:
-        super().__init__(detail or "The stock is busy; retry shortly.",
-                         headers={"Retry-After": str(retry_after_s)})
+        super().__init__(
+            detail or "The stock is busy; retry shortly.",
+            headers={"Retry-After": str(retry_after_s)},
+        )
 
 
 class Unavailable(AppError):
@@ -163,7 +166,9 @@ def from_postgres(exc: asyncpg.PostgresError) -> AppError:
         return Conflict("This record already exists.")
     if state in ("22P02", "22003", "23514", "22008", "22007"):
         return InvalidRequest([{"field": "", "message": "value out of range or malformed"}])
-    if isinstance(exc, asyncpg.exceptions.CannotConnectNowError | asyncpg.exceptions.TooManyConnectionsError):
+    if isinstance(
+        exc, asyncpg.exceptions.CannotConnectNowError | asyncpg.exceptions.TooManyConnectionsError
+    ):
         return Unavailable("The database is not reachable right now.")
     return AppError()
 
@@ -243,7 +248,8 @@ def to_app_error(exc: Exception) -> AppError:
         err = AppError(exc.detail)
         err.status = exc.status_code
         err.slug = {401: "unauthenticated", 403: "forbidden", 429: "too_many_attempts"}.get(
-            exc.status_code, "http_error")
+            exc.status_code, "http_error"
+        )
         err.title = exc.detail or "HTTP error"
         return err
     if isinstance(exc, OSError | asyncpg.InterfaceError):

@@ -35,5 +35,7 @@ class HealthController(Controller):
             except Exception as exc:
                 checks[name] = f"error: {type(exc).__name__}"
         ready = all(v == "ok" for k, v in checks.items() if k != "listen")
-        return Response({"status": "ok" if ready else "unavailable", "checks": checks},
-                        status_code=200 if ready else 503)
+        return Response(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )

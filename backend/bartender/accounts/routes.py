@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
-from litestar.params import JSONBody
 from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from bartender.deps import RuntimeDep, UserIdDep
 from bartender.accounts import service
 from bartender.accounts.schemas import (
     LoginIn,
@@ -19,6 +16,7 @@ from bartender.accounts.schemas import (
     SignupIn,
     SignupOut,
 )
+from bartender.deps import RuntimeDep, UserIdDep
 from bartender.errors import Unauthenticated
 
 
@@ -38,8 +36,9 @@ class AuthController(Controller):
     @post("/login", status_code=HTTP_200_OK)
     async def login(self, data: JSONBody[LoginIn], rt: RuntimeDep, request: Request) -> SessionOut:
         async with rt.pool.acquire() as conn:
-            return await service.login(conn, rt.passwords, rt.tokens, rt.throttle, data,
-                                       client_address(request))
+            return await service.login(
+                conn, rt.passwords, rt.tokens, rt.throttle, data, client_address(request)
+            )
 
     @post("/refresh", status_code=HTTP_200_OK)
     async def refresh(self, data: JSONBody[RefreshIn], rt: RuntimeDep) -> SessionOut:
@@ -58,5 +57,6 @@ class AuthController(Controller):
             user = await conn.fetchrow(service.USER_BY_ID, user_id)
             if user is None:
                 raise Unauthenticated("This account no longer exists.")
-            return MeOut(user=service.user_out(user),
-                         memberships=await service.memberships_of(conn, user_id))
+            return MeOut(
+                user=service.user_out(user), memberships=await service.memberships_of(conn, user_id)
+            )

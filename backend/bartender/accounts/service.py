@@ -38,14 +38,17 @@ def user_out(row: asyncpg.Record) -> UserOut:
 
 async def memberships_of(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[MembershipOut]:
     rows = await conn.fetch(MEMBERSHIPS, user_id)
-    return [MembershipOut(bar_id=str(r["bar_id"]), bar_name=r["bar_name"], role=r["role"])
-            for r in rows]
+    return [
+        MembershipOut(bar_id=str(r["bar_id"]), bar_name=r["bar_name"], role=r["role"]) for r in rows
+    ]
 
 
-async def create_user(conn: asyncpg.Connection, passwords: Passwords, email: str, name: str,
-                      password: str) -> asyncpg.Record:
-    row = await conn.fetchrow(INSERT_USER, email.strip(), name.strip(),
-                              await passwords.hash(password))
+async def create_user(
+    conn: asyncpg.Connection, passwords: Passwords, email: str, name: str, password: str
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        INSERT_USER, email.strip(), name.strip(), await passwords.hash(password)
+    )
     if row is None:
         raise EmailTaken("An account with this email already exists.")
     return row
@@ -55,8 +58,9 @@ async def signup(conn: asyncpg.Connection, passwords: Passwords, data: SignupIn)
     return user_out(await create_user(conn, passwords, data.email, data.name, data.password))
 
 
-async def _session(conn: asyncpg.Connection, tokens: Tokens, user: asyncpg.Record,
-                   refresh_token: str) -> SessionOut:
+async def _session(
+    conn: asyncpg.Connection, tokens: Tokens, user: asyncpg.Record, refresh_token: str
+) -> SessionOut:
     return SessionOut(
         access_token=tokens.access_token(user["id"]),
         refresh_token=refresh_token,
@@ -66,8 +70,14 @@ async def _session(conn: asyncpg.Connection, tokens: Tokens, user: asyncpg.Recor
     )
 
 
-async def login(conn: asyncpg.Connection, passwords: Passwords, tokens: Tokens,
-                throttle: LoginThrottle, data: LoginIn, address: str) -> SessionOut:
+async def login(
+    conn: asyncpg.Connection,
+    passwords: Passwords,
+    tokens: Tokens,
+    throttle: LoginThrottle,
+    data: LoginIn,
+    address: str,
+) -> SessionOut:
     await throttle.check(conn, data.email, address)
     user = await conn.fetchrow(USER_BY_EMAIL, data.email.strip())
     if not await passwords.verify(user["password_hash"] if user else None, data.password):

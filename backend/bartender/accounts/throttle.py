@@ -42,8 +42,9 @@ class LoginThrottle:
 
     async def check(self, conn: asyncpg.Connection, email: str, address: str) -> None:
         email_key, address_key = self.keys(email, address)
-        wait = await conn.fetchval(BLOCKED, email_key, address_key, self.window,
-                                   self.max_email, self.max_address)
+        wait = await conn.fetchval(
+            BLOCKED, email_key, address_key, self.window, self.max_email, self.max_address
+        )
         if wait is not None and wait > 0:
             raise TooManyAttempts(max(1, math.ceil(float(wait))))
 

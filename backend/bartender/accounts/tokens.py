@@ -55,15 +55,20 @@ class Tokens:
 
     def access_token(self, user_id: uuid.UUID | str) -> str:
         now = int(time.time())
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self.settings.access_token_ttl_s,
-                  "typ": "access"}
+        claims = {
+            "sub": str(user_id),
+            "iat": now,
+            "exp": now + self.settings.access_token_ttl_s,
+            "typ": "access",
+        }
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def user_id(self, token: str) -> uuid.UUID:
         """The user an access token stands for; Unauthenticated when invalid or expired."""
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+            )
             if claims.get("typ") != "access":
                 raise Unauthenticated("Not an access token.")
             return uuid.UUID(claims["sub"])
@@ -72,11 +77,17 @@ class Tokens:
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthenticated("Invalid access token.") from None
 
-    async def issue_refresh(self, conn: asyncpg.Connection, user_id: uuid.UUID,
-                            family_id: uuid.UUID | None = None) -> str:
+    async def issue_refresh(
+        self, conn: asyncpg.Connection, user_id: uuid.UUID, family_id: uuid.UUID | None = None
+    ) -> str:
         token = secrets.token_urlsafe(32)
-        await conn.execute(INSERT_REFRESH, _digest(token), family_id or uuid.uuid4(), user_id,
-                           float(self.settings.refresh_token_ttl_s))
+        await conn.execute(
+            INSERT_REFRESH,
+            _digest(token),
+            family_id or uuid.uuid4(),
+            user_id,
+            float(self.settings.refresh_token_ttl_s),
+        )
         return token
 
     async def rotate_refresh(self, conn: asyncpg.Connection, token: str) -> tuple[uuid.UUID, str]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from litestar.params import FromPath, JSONBody
 from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from bartender.deps import MemberDep, RuntimeDep, UserIdDep
 from bartender.bars import service
 from bartender.bars.schemas import (
     BarIn,
@@ -20,6 +19,7 @@ from bartender.bars.schemas import (
     StaffIn,
     StaffPatch,
 )
+from bartender.deps import MemberDep, RuntimeDep, UserIdDep
 
 
 class BarsController(Controller):
@@ -52,17 +52,26 @@ class BarsController(Controller):
             return MembersOut(members=await service.list_members(conn, member))
 
     @post("/{bar_id:uuid}/staff", status_code=HTTP_201_CREATED)
-    async def add_staff(self, data: JSONBody[StaffIn], member: MemberDep, rt: RuntimeDep) -> MemberOut:
+    async def add_staff(
+        self, data: JSONBody[StaffIn], member: MemberDep, rt: RuntimeDep
+    ) -> MemberOut:
         async with rt.pool.acquire() as conn:
             return await service.add_member(conn, rt.passwords, member, data)
 
     @patch("/{bar_id:uuid}/staff/{user:uuid}")
-    async def set_role(self, user: FromPath[uuid.UUID], data: JSONBody[StaffPatch], member: MemberDep,
-                       rt: RuntimeDep) -> MemberOut:
+    async def set_role(
+        self,
+        user: FromPath[uuid.UUID],
+        data: JSONBody[StaffPatch],
+        member: MemberDep,
+        rt: RuntimeDep,
+    ) -> MemberOut:
         async with rt.pool.acquire() as conn:
             return await service.set_role(conn, member, user, data.role)
 
     @delete("/{bar_id:uuid}/staff/{user:uuid}", status_code=HTTP_204_NO_CONTENT)
-    async def remove_staff(self, user: FromPath[uuid.UUID], member: MemberDep, rt: RuntimeDep) -> None:
+    async def remove_staff(
+        self, user: FromPath[uuid.UUID], member: MemberDep, rt: RuntimeDep
+    ) -> None:
         async with rt.pool.acquire() as conn:
             await service.remove_member(conn, member, user)

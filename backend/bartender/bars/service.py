@@ -15,7 +15,6 @@ from bartender.bars.currencies import DECIMALS
 from bartender.bars.schemas import BarIn, BarOut, BarPatch, MemberOut, StaffIn
 from bartender.errors import AlreadyMember, Forbidden, InvalidRequest, NotFound
 
-
 INSERT_BAR = """
 INSERT INTO bars (name, currency, timezone, day_starts_at) VALUES ($1, $2, $3, $4::text::time)
 RETURNING id
@@ -57,34 +56,47 @@ REMOVE_MEMBER = "DELETE FROM memberships WHERE bar_id = $1 AND user_id = $2"
 
 def bar_out(row: asyncpg.Record, role: str) -> BarOut:
     return BarOut(
-        id=str(row["id"]), name=row["name"], currency=row["currency"], timezone=row["timezone"],
-        day_starts_at=row["day_starts_at"], lead_time_days=row["lead_time_days"],
-        service_level=round(row["service_level"], 3), role=role,
+        id=str(row["id"]),
+        name=row["name"],
+        currency=row["currency"],
+        timezone=row["timezone"],
+        day_starts_at=row["day_starts_at"],
+        lead_time_days=row["lead_time_days"],
+        service_level=round(row["service_level"], 3),
+        role=role,
         currency_decimals=DECIMALS.get(row["currency"], 2),
     )
 
 
 def member_out(row: asyncpg.Record) -> MemberOut:
-    return MemberOut(user_id=str(row["user_id"]), email=row["email"], name=row["name"],
-                     role=row["role"], bar_id=str(row["bar_id"]))
+    return MemberOut(
+        user_id=str(row["user_id"]),
+        email=row["email"],
+        name=row["name"],
+        role=row["role"],
+        bar_id=str(row["bar_id"]),
+    )
 
 
 def _check_timezone(name: str) -> None:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequest([{"field": "timezone",
-                               "message": f"unknown IANA time zone {name!r}"}]) from None
+        raise InvalidRequest(
+            [{"field": "timezone", "message": f"unknown IANA time zone {name!r}"}]
+        ) from None
 
 
 async def create_bar(conn: asyncpg.Connection, user_id: uuid.UUID, data: BarIn) -> BarOut:
     if data.currency not in DECIMALS:
-        raise InvalidRequest([{"field": "currency",
-                               "message": f"unsupported ISO 4217 currency {data.currency!r}"}])
+        raise InvalidRequest(
+            [{"field": "currency", "message": f"unsupported ISO 4217 currency {data.currency!r}"}]
+        )
     _check_timezone(data.timezone)
     async with conn.transaction():
-        bar_id = await conn.fetchval(INSERT_BAR, data.name.strip(), data.currency, data.timezone,
-                                     data.day_starts_at)
+        bar_id = await conn.fetchval(
+            INSERT_BAR, data.name.strip(), data.currency, data.timezone, data.day_starts_at
+        )
         await conn.execute(INSERT_OWNER, bar_id, user_id)
         row = await conn.fetchrow(BAR_BY_ID, bar_id)
     return bar_out(row, "owner")
@@ -110,8 +122,14 @@ async def patch_bar(conn: asyncpg.Connection, member: Member, data: BarPatch) ->
     if isinstance(data.timezone, str):
         _check_timezone(data.timezone)
     await conn.execute(
-        PATCH_BAR, member.bar_id, _given(data.name), _given(data.timezone),
-        _given(data.day_starts_at), _given(data.lead_time_days), _given(data.service_level))
+        PATCH_BAR,
+        member.bar_id,
+        _given(data.name),
+        _given(data.timezone),
+        _given(data.day_starts_at),
+        _given(data.lead_time_days),
+        _given(data.service_level),
+    )
     return await get_bar(conn, member)
 
 
@@ -130,14 +148,18 @@ def _may_manage(actor: Member, target_role: str, new_role: str | None = None) ->
             raise Forbidden("Only the owner manages managers.")
 
 
-async def add_member(conn: asyncpg.Connection, passwords: Passwords, actor: Member,
-                     data: StaffIn) -> MemberOut:
+async def add_member(
+    conn: asyncpg.Connection, passwords: Passwords, actor: Member, data: StaffIn
+) -> MemberOut:
     _may_manage(actor, "staff", data.role)
     async with conn.transaction():
         user = await conn.fetchrow(USER_BY_EMAIL, data.email.strip())
         if user is None:
-            missing = [{"field": f, "message": "required to create a new account"}
-                       for f in ("name", "password") if getattr(data, f) is None]
+            missing = [
+                {"field": f, "message": "required to create a new account"}
+                for f in ("name", "password")
+                if getattr(data, f) is None
+            ]
             if missing:
                 raise InvalidRequest(missing)
             assert data.name is not None and data.password is not None
@@ -156,8 +178,9 @@ async def _target(conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID) -
     return row
 
 
-async def set_role(conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID,
-                   role: str) -> MemberOut:
+async def set_role(
+    conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID, role: str
+) -> MemberOut:
     actor.require("manager")
     target = await _target(conn, actor, user_id)
     _may_manage(actor, target["role"], role)

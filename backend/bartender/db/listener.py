@@ -74,7 +74,9 @@ class Listener:
         self._lost.set()
 
     async def _connect(self) -> None:
-        conn = await asyncpg.connect(self.dsn, server_settings={"application_name": "bartender-listen"})
+        conn = await asyncpg.connect(
+            self.dsn, server_settings={"application_name": "bartender-listen"}
+        )
         conn.add_termination_listener(self._on_termination)
         for channel in self._handlers:
             await conn.add_listener(channel, self._dispatch)

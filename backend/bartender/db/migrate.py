@@ -39,15 +39,17 @@ async def run_sql_file(path: Path) -> None:
             await conn.close()
 
 
-def sql_folder_migration(migration_id: str, description: str,
-                         folder: Path) -> Callable[[], Awaitable[object]]:
+def sql_folder_migration(
+    migration_id: str, description: str, folder: Path
+) -> Callable[[], Awaitable[object]]:
     """The `forwards` of a migration module that applies `folder/*.sql` in name order."""
 
     async def forwards() -> object:
         from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-        manager = MigrationManager(migration_id=migration_id, app_name="bartender",
-                                   description=description)
+        manager = MigrationManager(
+            migration_id=migration_id, app_name="bartender", description=description
+        )
 
         async def apply() -> None:
             for path in sorted(folder.glob("*.sql")):

@@ -187,9 +187,16 @@ class StockFeed:
         """Replay committed transactions (state.seq, upto] from the ledger, in order."""
         rows = await self.pool.fetch(LEDGER_RANGE, bar_id, state.seq, upto)
         for row in rows:
-            self._record(bar_id, state, StockEvent(
-                bar_id=str(bar_id), seq=row["seq"], cause=row["cause"],
-                changes=_decode_changes(row["changes"])))
+            self._record(
+                bar_id,
+                state,
+                StockEvent(
+                    bar_id=str(bar_id),
+                    seq=row["seq"],
+                    cause=row["cause"],
+                    changes=_decode_changes(row["changes"]),
+                ),
+            )
         state.seq = max(state.seq, upto)
 
     async def _resync_after_reconnect(self) -> None:

@@ -28,16 +28,20 @@ def not_modified(if_none_match: str | None, seq: int) -> bool:
     return any(int(m) == seq for m in _ETAG.findall(if_none_match))
 
 
-def _body(bar_id: uuid.UUID, seq: int, mode: tuple[str, int, int], key: bytes,
-          items: bytes) -> bytes:
+def _body(
+    bar_id: uuid.UUID, seq: int, mode: tuple[str, int, int], key: bytes, items: bytes
+) -> bytes:
     # catalog_seq (additive): the bar's catalog version, +1 per product created or edited
     # (realtime/catalog.py); a client re-reads the product list when it changes
-    return b'{"bar_id":"%s","seq":%d,"mode":"%s","poll_interval_ms":%d,"catalog_seq":%d,"%s":%s}' % (
-        str(bar_id).encode(), seq, mode[0].encode(), mode[1], mode[2], key, items)
+    return (
+        b'{"bar_id":"%s","seq":%d,"mode":"%s","poll_interval_ms":%d,"catalog_seq":%d,"%s":%s}'
+        % (str(bar_id).encode(), seq, mode[0].encode(), mode[1], mode[2], key, items)
+    )
 
 
-async def poll(rt: Runtime, bar_id: uuid.UUID, since: int | None,
-               if_none_match: str | None) -> tuple[int, int, bytes | None]:
+async def poll(
+    rt: Runtime, bar_id: uuid.UUID, since: int | None, if_none_match: str | None
+) -> tuple[int, int, bytes | None]:
     """Returns (status, seq, body): 304 with no body, or 200 with changes or a snapshot."""
     feed = rt.feed
     state = await feed.state(bar_id)

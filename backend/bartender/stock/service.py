@@ -131,17 +131,31 @@ _encode = msgspec.json.encode
 
 
 def product_out(row: asyncpg.Record) -> ProductOut:
-    return ProductOut(id=str(row["id"]), name=row["name"], category=row["category"],
-                      price=row["price"], low_threshold=row["low_threshold"],
-                      par_level=row["par_level"], cost=row["cost"], stock=row["stock"],
-                      active=row["active"])
+    return ProductOut(
+        id=str(row["id"]),
+        name=row["name"],
+        category=row["category"],
+        price=row["price"],
+        low_threshold=row["low_threshold"],
+        par_level=row["par_level"],
+        cost=row["cost"],
+        stock=row["stock"],
+        active=row["active"],
+    )
 
 
 async def create_product(conn: asyncpg.Connection, member: Member, data: ProductIn) -> ProductOut:
     member.require("manager")
-    product_id = await conn.fetchval(INSERT_PRODUCT, member.bar_id, data.name.strip(),
-                                     data.category.strip(), data.price, data.low_threshold,
-                                     data.par_level, data.cost)
+    product_id = await conn.fetchval(
+        INSERT_PRODUCT,
+        member.bar_id,
+        data.name.strip(),
+        data.category.strip(),
+        data.price,
+        data.low_threshold,
+        data.par_level,
+        data.cost,
+    )
     return product_out(await conn.fetchrow(PRODUCT, member.bar_id, product_id))
 
 
@@ -149,13 +163,23 @@ def _given(value: object) -> object:
     return None if value is msgspec.UNSET else value
 
 
-async def patch_product(conn: asyncpg.Connection, member: Member, product_id: uuid.UUID,
-                        data: ProductPatch) -> ProductOut:
+async def patch_product(
+    conn: asyncpg.Connection, member: Member, product_id: uuid.UUID, data: ProductPatch
+) -> ProductOut:
     member.require("manager")
     status = await conn.execute(
-        PATCH_PRODUCT, member.bar_id, product_id, _given(data.name), _given(data.category),
-        _given(data.price), _given(data.low_threshold), _given(data.par_level),
-        data.cost is not msgspec.UNSET, _given(data.cost), _given(data.active))
+        PATCH_PRODUCT,
+        member.bar_id,
+        product_id,
+        _given(data.name),
+        _given(data.category),
+        _given(data.price),
+        _given(data.low_threshold),
+        _given(data.par_level),
+        data.cost is not msgspec.UNSET,
+        _given(data.cost),
+        _given(data.active),
+    )
     if status.endswith(" 0"):
         raise NotFound("No such product in this bar.")
     return product_out(await conn.fetchrow(PRODUCT, member.bar_id, product_id))
@@ -183,8 +207,7 @@ async def count(conn: asyncpg.Connection, member: Member, data: CountIn) -> tupl
     return row["replayed"], row["body"].encode()
 
 
-async def void(conn: asyncpg.Connection, member: Member, sale_id: uuid.UUID,
-               reason: str) -> bytes:
+async def void(conn: asyncpg.Connection, member: Member, sale_id: uuid.UUID, reason: str) -> bytes:
     member.require("manager")
     row = await conn.fetchrow(VOID, member.bar_id, sale_id, member.user_id, reason)
     return row["body"].encode()
@@ -204,8 +227,9 @@ def _parse_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         raise InvalidRequest([{"field": "before", "message": "not a cursor from `next`"}]) from None
 
 
-async def list_sales(conn: asyncpg.Connection, member: Member, limit: int,
-                     before: str | None) -> bytes:
+async def list_sales(
+    conn: asyncpg.Connection, member: Member, limit: int, before: str | None
+) -> bytes:
     at, sale_id = _parse_cursor(before) if before else (None, None)
     rows = await conn.fetch(SALES_PAGE, member.bar_id, at, sale_id, limit + 1)
     page, more = rows[:limit], len(rows) > limit
@@ -213,8 +237,13 @@ async def list_sales(conn: asyncpg.Connection, member: Member, limit: int,
     return b'{"sales":[%s],"next":%s}' % (b",".join(r["sale"].encode() for r in page), nxt)
 
 
-async def movements(conn: asyncpg.Connection, member: Member, after_seq: int, limit: int,
-                    product_id: uuid.UUID | None) -> bytes:
+async def movements(
+    conn: asyncpg.Connection,
+    member: Member,
+    after_seq: int,
+    limit: int,
+    product_id: uuid.UUID | None,
+) -> bytes:
     rows = await conn.fetchval(MOVEMENTS_PAGE, member.bar_id, after_seq, limit, product_id)
     return b'{"movements":%s}' % rows.encode()
 
