@@ -131,9 +131,9 @@ class PushService:
     def accepted(self, token: str) -> list[dict[str, Any]]:
         return [p.payload for p in self.pushes if p.token == token]
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Push]:
+    async def wait_for(self, count: int, within_s: float = 10.0) -> list[Push]:
         """Until `count` pushes were accepted in all (fails the test on timeout)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within_s
         while len(self.pushes) < count:
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"only {len(self.pushes)} of {count} pushes arrived"
@@ -258,8 +258,8 @@ class WebhookReceiver:
     def requests_to(self, name: str) -> list[Delivery]:
         return [d for d in self.deliveries if d.path == name]
 
-    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_until(self, condition: Callable[[], bool], within_s: float = 10.0) -> None:
+        deadline = time.monotonic() + within_s
         while not condition():
             remaining = deadline - time.monotonic()
             assert remaining > 0, "webhook receiver: condition not met in time"

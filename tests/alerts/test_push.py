@@ -8,9 +8,7 @@ import base64
 import dataclasses
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from typing import Any
@@ -45,11 +43,11 @@ async def alerts(api: Api, bar: Bar, user: User | None = None) -> list[dict[str,
     return r.json()["alerts"]  # type: ignore[no-any-return]
 
 
-async def outbox_drained(database_url: str, timeout: float = 10.0) -> None:
+async def outbox_drained(database_url: str, within_s: float = 10.0) -> None:
     """Every outbox row was deleted by a committed delivery: nothing more can be sent."""
     conn = await asyncpg.connect(database_url)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within_s
         while await conn.fetchval("SELECT count(*) FROM outbox"):
             assert time.monotonic() < deadline, "outbox not drained"
             await asyncio.sleep(0.05)
@@ -109,6 +107,14 @@ async def test_subscriptions_are_for_managers_and_checked(api: Api, push_service
         assert r.status_code == 400 and r.json()["errors"][0]["field"] == "endpoint"
         https = {**browser.subscription([bar.id]), "endpoint": "https://push.example.com/x/1"}
         assert (await client.post(url, headers=manager.headers, json=https)).status_code == 201
+        for private in ("https://127.0.0.1:8443/x", "https://localhost/x", "https://[::1]/x",
+                        "https://10.1.2.3/x", "https://169.254.169.254/latest"):
+            r = await client.post(url, headers=manager.headers,
+                                  json={**https, "endpoint": private})
+            assert r.status_code == 400 and r.json()["errors"][0]["field"] == "endpoint", private
+        r = await client.post(f"/api/bars/{bar.id}/webhooks", headers=bar.owner.headers,
+                              json={"url": "https://192.168.1.10/hook", "events": ["stock.low"]})
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == "url"
 
     r = await api.http.post(url, headers=manager.headers, json=browser.subscription([bar.id]))
     assert r.status_code == 201 and r.json() == {"endpoint": browser.endpoint, "bar_ids": [bar.id]}
@@ -142,7 +148,8 @@ async def test_crossing_no_repeat_out_of_stock_and_rearm(api: Api, push_service:
     assert push.headers["Urgency"] == "normal" and push.headers["TTL"] == "86400"
     assert push.headers["Topic"] == flag.replace("-", "")
     feed = await alerts(api, bar, manager)
-    assert [(a["kind"], a["stock"], a["seq"]) for a in feed] == [("low_stock", 4, sale.json()["seq"])]
+    assert [(a["kind"], a["stock"], a["seq"]) for a in feed] == [
+        ("low_stock", 4, sale.json()["seq"])]
 
     # still low: no second alert (the feed proves it synchronously: same transaction)
     assert (await api.sell(bar, {flag: 1})).status_code == 201  # 3
@@ -167,7 +174,8 @@ async def test_crossing_no_repeat_out_of_stock_and_rearm(api: Api, push_service:
     assert len(push_service.pushes) == 3 and push_service.errors == []
 
 
-async def test_counts_and_deliveries_cross_only_downwards(api: Api, push_service: PushService) -> None:
+async def test_counts_and_deliveries_cross_only_downwards(api: Api,
+                                                          push_service: PushService) -> None:
     bar = await api.bar()
     browser = await subscribe(api, bar.owner, [bar], push_service)
     fresh = await api.product(bar, "Castel", stock=3, low_threshold=5)  # delivered onto 0: no alert
@@ -181,7 +189,8 @@ async def test_counts_and_deliveries_cross_only_downwards(api: Api, push_service
     [push] = await push_service.wait_for(1)
     assert push.token == browser.token
     assert push.payload == expected(bar, counted, "Guinness", "low_stock", 2, 5)
-    assert [(a["product_id"], a["kind"]) for a in await alerts(api, bar)] == [(counted, "low_stock")]
+    feed = await alerts(api, bar)
+    assert [(a["product_id"], a["kind"]) for a in feed] == [(counted, "low_stock")]
 
 
 async def test_gone_endpoint_is_unsubscribed(api: Api, push_service: PushService,
@@ -251,17 +260,16 @@ async def test_instance_killed_mid_send_the_alert_is_still_delivered_once(
         flag = await api.product(bar, "Flag", stock=6, low_threshold=5)
         browser = await subscribe(api, bar.owner, [bar], push_service)
         port = free_port()
-        log = tempfile.TemporaryFile()
-        proc = subprocess.Popen(  # instance A, a real process we can kill -9
-            [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
+        proc = await asyncio.create_subprocess_exec(  # instance A, a real process to kill -9
+            sys.executable, "-m", "bartender.cli", "serve", "--port", str(port),
             env={**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": database_url,
                  "BARTENDER_LOG_LEVEL": "WARNING", "BARTENDER_ALLOW_HTTP_ENDPOINTS": "1",
                  "BARTENDER_VAPID_SUB": VAPID_SUB},
-            stdout=subprocess.DEVNULL, stderr=log)
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
                 for _ in range(300):
-                    assert proc.poll() is None, "instance A died at startup"
+                    assert proc.returncode is None, "instance A died at startup"
                     try:
                         if (await client.get("/api/ready")).status_code == 200:
                             break
@@ -273,12 +281,11 @@ async def test_instance_killed_mid_send_the_alert_is_still_delivered_once(
                 assert r.status_code == 201, r.text
             await asyncio.wait_for(push_service.stalled.wait(), 10)  # A is mid-send
             proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
+            await asyncio.wait_for(proc.wait(), 10)
         finally:
-            if proc.poll() is None:
+            if proc.returncode is None:
                 proc.kill()
-                proc.wait()
-            log.close()
+                await proc.wait()
     assert push_service.pushes == []
     async with start_server(settings):  # instance B
         [push] = await push_service.wait_for(1)

@@ -11,8 +11,10 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
+from aiohttp.resolver import DefaultResolver
 
-from bartender.alerts.delivery import signature_header
+from bartender.alerts.delivery import PublicResolver, signature_header
 from tests.alerts.conftest import alert_settings
 from tests.alerts.receivers import WebhookReceiver, load_signature_recipe
 from tests.alerts.test_push import outbox_drained
@@ -150,7 +152,7 @@ async def test_hanging_receiver_blocks_nobody_and_redirects_are_not_followed(
     assert fast_done < 1.5, fast_done
     assert "slow" not in receiver.processed
 
-    await receiver.wait_until(lambda: len(receiver.processed.get("slow", [])) == 3, timeout=15)
+    await receiver.wait_until(lambda: len(receiver.processed.get("slow", [])) == 3, within_s=15)
     await receiver.wait_until(lambda: len(receiver.processed.get("moving", [])) == 3)
     await outbox_drained(database_url)
     assert not [d for d in receiver.deliveries if d.path.startswith("moved:")]
@@ -161,7 +163,8 @@ async def test_hanging_receiver_blocks_nobody_and_redirects_are_not_followed(
 async def test_a_webhook_failing_past_the_window_is_deactivated(
         receiver: WebhookReceiver, database_url: str) -> None:
     short_window = alert_settings(database_url, webhook_retry_window_s=1.0)
-    async with start_server(short_window) as other, httpx.AsyncClient(base_url=other.base_url) as http:
+    async with (start_server(short_window) as other,
+                httpx.AsyncClient(base_url=other.base_url) as http):
         owner = Api(http, other)
         bar = await owner.bar()
         flag = await owner.product(bar, "Flag", stock=50, low_threshold=5)
@@ -172,7 +175,8 @@ async def test_a_webhook_failing_past_the_window_is_deactivated(
         url = f"/api/bars/{bar.id}/webhooks"
         deadline = time.monotonic() + 15
         while True:
-            hooks = {w["id"]: w for w in (await http.get(url, headers=bar.owner.headers)).json()["webhooks"]}
+            listed = (await http.get(url, headers=bar.owner.headers)).json()["webhooks"]
+            hooks = {w["id"]: w for w in listed}
             if not hooks[broken["id"]]["active"]:
                 break
             assert time.monotonic() < deadline, "never deactivated"
@@ -193,3 +197,38 @@ async def test_a_webhook_failing_past_the_window_is_deactivated(
         finally:
             await conn.close()
         assert len(receiver.requests_to("broken")) == attempts  # never tried again
+
+
+async def test_without_allow_http_no_private_address_is_called(
+        receiver: WebhookReceiver, database_url: str) -> None:
+    """A name that resolves to a private address (here `localhost`, as a row written before
+    the rule or re-pointed later) is refused at connection time; the receiver sees nothing."""
+    assert await DefaultResolver().resolve("localhost", 443)  # the name itself resolves
+    with pytest.raises(OSError, match="no public address"):
+        await PublicResolver().resolve("localhost", 443)
+    strict = alert_settings(database_url, allow_http_endpoints=False)
+    async with start_server(strict) as other, httpx.AsyncClient(base_url=other.base_url) as http:
+        owner = Api(http, other)
+        bar = await owner.bar()
+        flag = await owner.product(bar, "Flag", stock=50, low_threshold=5)
+        port = receiver.origin.rsplit(":", 1)[1]
+        conn = await asyncpg.connect(database_url)
+        try:
+            hook_ids = [await conn.fetchval(
+                "INSERT INTO webhooks (bar_id, url, events, secret) VALUES ($1, $2,"
+                " ARRAY['stock.changed'], 's') RETURNING id", uuid.UUID(bar.id), url)
+                for url in (f"http://localhost:{port}/hooks/inside",
+                            f"http://127.0.0.1:{port}/hooks/inside")]
+            assert (await owner.sell(bar, {flag: 1})).status_code == 201
+            deadline = time.monotonic() + 10
+            while True:
+                errors = [await conn.fetchval("SELECT last_error FROM webhooks WHERE id = $1", h)
+                          for h in hook_ids]
+                if all(errors):
+                    break
+                assert time.monotonic() < deadline, errors
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
+    assert errors[0].startswith("ClientConnectorDNSError") and errors[1] == "not a public address"
+    assert receiver.deliveries == []

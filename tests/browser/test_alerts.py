@@ -55,9 +55,11 @@ async def deliver_to_worker(app: App, origin: str, payload: dict[str, Any]) -> N
 async def notifications(app: App) -> list[dict[str, Any]]:
     return await app.page.evaluate("""async () => {
       const reg = await navigator.serviceWorker.ready;
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 300; i++) {  // the worker may have to start first: a loaded CI
         const list = await reg.getNotifications();
-        if (list.length) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+        if (list.length) {
+          return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       return [];
@@ -95,7 +97,8 @@ async def test_alerts_screen_subscription_and_notification(
 
     # a sale crosses the threshold: the feed shows it live, the push service gets it
     assert (await api.sell(bar, {flag: 2})).status_code == 201
-    await page.wait_for_selector(f'#alerts-list li[data-product-id="{flag}"][data-kind="low_stock"]')
+    await page.wait_for_selector(
+        f'#alerts-list li[data-product-id="{flag}"][data-kind="low_stock"]')
     assert "Flag 65cl: 4 left (alert at 5)" in (await page.text_content("#alerts-list") or "")
     [push] = await push_service.wait_for(1)
     assert push.token == device.token and push.payload["product_id"] == flag

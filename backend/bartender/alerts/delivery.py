@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 from pywebpush import WebPusher
 
 from bartender import __version__
@@ -34,6 +39,34 @@ class Outcome:
     retry_after_s: float | None = None
 
 
+def is_public_address(host: str) -> bool | None:
+    """True/False for an IP literal (globally routable or not); None for a name."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_global
+    except ValueError:
+        return None
+
+
+class PublicResolver(AbstractResolver):
+    """Resolves names to public addresses only, so an owner's webhook URL (or a forged push
+    endpoint) cannot make the server call into its own network; checked at every connection,
+    which also defeats a name re-pointed after registration."""
+
+    def __init__(self) -> None:
+        self._inner = DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        public = [r for r in found if is_public_address(r["host"])]
+        if not public:
+            raise OSError(f"{host} has no public address")
+        return public
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
 def _retry_after(value: str | None) -> float | None:
     try:
         return max(0.0, float(value)) if value else None
@@ -51,7 +84,11 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes, headers: 
 
 
 async def _attempt(session: aiohttp.ClientSession, url: str, body: bytes,
-                   headers: dict[str, str], timeout_s: float) -> tuple[int, str | None, str] | Outcome:
+                   headers: dict[str, str], timeout_s: float,
+                   public_only: bool) -> tuple[int, str | None, str] | Outcome:
+    # IP literals never reach the resolver: PublicResolver's rule, applied here
+    if public_only and is_public_address(urlsplit(url).hostname or "") is False:
+        return Outcome(False, "not a public address")
     try:
         return await _post(session, url, body, headers, timeout_s)
     except TimeoutError:
@@ -77,7 +114,7 @@ def push_headers(vapid: VapidKeys, endpoint: str, kind: str, product_id: str,
 
 async def send_push(session: aiohttp.ClientSession, vapid: VapidKeys, *, endpoint: str,
                     p256dh: str, auth: str, payload: bytes, kind: str, product_id: str,
-                    ttl_s: int, timeout_s: float) -> Outcome:
+                    ttl_s: int, timeout_s: float, public_only: bool) -> Outcome:
     """Encrypt (RFC 8291, aes128gcm) and POST one notification with a VAPID token."""
     try:
         pusher = WebPusher({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
@@ -85,7 +122,8 @@ async def send_push(session: aiohttp.ClientSession, vapid: VapidKeys, *, endpoin
     except Exception as exc:  # keys were checked on subscribe; a bad one can never work
         return Outcome(False, f"cannot encrypt for this subscription: {exc}"[:300], permanent=True)
     result = await _attempt(session, endpoint, body,
-                            push_headers(vapid, endpoint, kind, product_id, ttl_s), timeout_s)
+                            push_headers(vapid, endpoint, kind, product_id, ttl_s), timeout_s,
+                            public_only)
     if isinstance(result, Outcome):
         return result
     status, retry_after, snippet = result
@@ -107,7 +145,8 @@ def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> 
 
 
 async def send_webhook(session: aiohttp.ClientSession, *, url: str, secret: str, event_id: str,
-                       event_type: str, body: bytes, timeout_s: float) -> Outcome:
+                       event_type: str, body: bytes, timeout_s: float,
+                       public_only: bool) -> Outcome:
     """POST one event; only a 2xx answer is a delivery (a redirect is not followed)."""
     headers = {
         "Content-Type": "application/json",
@@ -116,7 +155,7 @@ async def send_webhook(session: aiohttp.ClientSession, *, url: str, secret: str,
         "BarTender-Signature": signature_header(secret, body),
         "User-Agent": USER_AGENT,
     }
-    result = await _attempt(session, url, body, headers, timeout_s)
+    result = await _attempt(session, url, body, headers, timeout_s, public_only)
     if isinstance(result, Outcome):
         return result
     status, retry_after, snippet = result

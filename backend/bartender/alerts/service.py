@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from bartender.alerts.delivery import is_public_address
 from bartender.alerts.schemas import (
     PushKeys,
     SubscriptionDeleteIn,
@@ -59,7 +60,8 @@ DELETE_WEBHOOK = "DELETE FROM webhooks WHERE bar_id = $1 AND id = $2"
 ALERTS_PAGE = """
 SELECT n, json_build_object(
            'id', id, 'kind', kind, 'product_id', product_id, 'product_name', product_name,
-           'stock', stock, 'low_threshold', low_threshold, 'seq', seq, 'at', bt_ts(at))::text AS alert
+           'stock', stock, 'low_threshold', low_threshold, 'seq', seq, 'at', bt_ts(at)
+       )::text AS alert
 FROM alerts
 WHERE bar_id = $1 AND ($2::bigint IS NULL OR n < $2)
 ORDER BY n DESC
@@ -72,7 +74,8 @@ def _invalid(field: str, message: str) -> InvalidRequest:
 
 
 def check_url(url: str, field: str, allow_http: bool) -> None:
-    """An absolute https URL (http too when BARTENDER_ALLOW_HTTP_ENDPOINTS is set)."""
+    """An absolute https URL to a public host (http and private hosts too when
+    BARTENDER_ALLOW_HTTP_ENDPOINTS is set, for local testing)."""
     allowed = ("https", "http") if allow_http else ("https",)
     try:
         parts = urlsplit(url)
@@ -86,6 +89,9 @@ def check_url(url: str, field: str, allow_http: bool) -> None:
         raise _invalid(field, "must name a host, without credentials")
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise _invalid(field, "must not contain spaces or control characters")
+    if not allow_http and (host == "localhost" or host.endswith(".localhost")
+                           or is_public_address(host) is False):
+        raise _invalid(field, "must be a public address")
 
 
 def _b64url(text: str) -> bytes:

@@ -28,7 +28,7 @@ import asyncpg
 import msgspec
 from asyncpg.transaction import Transaction
 
-from bartender.alerts.delivery import Outcome, send_push, send_webhook
+from bartender.alerts.delivery import Outcome, PublicResolver, send_push, send_webhook
 from bartender.alerts.vapid import VapidKeys
 from bartender.db.listener import Listener
 from bartender.settings import Settings
@@ -120,8 +120,11 @@ class OutboxWorker:
                 "idle_in_transaction_session_timeout":
                     f"{int((s.alerts_attempt_timeout_s + 30) * 1000)}ms",
             })
+        # BARTENDER_ALLOW_HTTP_ENDPOINTS (local testing) also allows private addresses
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=s.alerts_concurrency * 2),
+            connector=aiohttp.TCPConnector(
+                limit=s.alerts_concurrency * 2,
+                resolver=None if s.allow_http_endpoints else PublicResolver()),
             trust_env=False)
         self._task = asyncio.create_task(self._run(), name="bartender-outbox")
 
@@ -183,7 +186,8 @@ class OutboxWorker:
             self._inflight[destination] = asyncio.create_task(
                 self._deliver(conn, tx, row), name=f"bartender-outbox-{row['id']}")
 
-    async def _deliver(self, conn: asyncpg.Connection, tx: Transaction, row: asyncpg.Record) -> None:
+    async def _deliver(self, conn: asyncpg.Connection, tx: Transaction,
+                       row: asyncpg.Record) -> None:
         assert self._pool is not None
         committed = False
         try:
@@ -211,11 +215,12 @@ class OutboxWorker:
                 self._session, self.vapid, endpoint=row["endpoint"], p256dh=row["p256dh"],
                 auth=row["auth"], payload=row["payload"].encode(), kind=row["event_type"],
                 product_id=msgspec.json.decode(row["payload"], type=_Payload).product_id,
-                ttl_s=s.push_ttl_s, timeout_s=s.alerts_attempt_timeout_s)
+                ttl_s=s.push_ttl_s, timeout_s=s.alerts_attempt_timeout_s,
+                public_only=not s.allow_http_endpoints)
         return await send_webhook(
             self._session, url=row["url"], secret=row["secret"], event_id=str(row["event_id"]),
             event_type=row["event_type"], body=row["payload"].encode(),
-            timeout_s=s.alerts_attempt_timeout_s)
+            timeout_s=s.alerts_attempt_timeout_s, public_only=not s.allow_http_endpoints)
 
     def _backoff_s(self, attempts: int, retry_after_s: float | None) -> float:
         s = self.settings
@@ -225,7 +230,8 @@ class OutboxWorker:
             delay = max(delay, min(retry_after_s, 3600.0))
         return delay
 
-    async def _record(self, conn: asyncpg.Connection, row: asyncpg.Record, outcome: Outcome) -> None:
+    async def _record(self, conn: asyncpg.Connection, row: asyncpg.Record,
+                      outcome: Outcome) -> None:
         """Write what the attempt means, in the transaction that holds the row."""
         row_id, is_push = row["id"], row["subscription_id"] is not None
         where = row["endpoint"] if is_push else row["url"]
