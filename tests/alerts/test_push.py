@@ -134,7 +134,11 @@ async def test_crossing_no_repeat_out_of_stock_and_rearm(api: Api, push_service:
     bar = await api.bar()
     manager = await api.member(bar, "manager")
     flag = await api.product(bar, "Flag 65cl", stock=8, low_threshold=5)
-    browser = await subscribe(api, manager, [bar], push_service)
+    old_keys = await subscribe(api, manager, [bar], push_service)
+    # the browser renewed its keys: subscribing the same endpoint again replaces them
+    browser = Browser(old_keys.token, old_keys.endpoint)
+    push_service.browsers[browser.token] = browser
+    await subscribe(api, manager, [bar], push_service, browser)
     vapid_key = (await api.http.get("/api/push/vapid-public-key")).json()["key"]
 
     assert (await api.sell(bar, {flag: 2})).status_code == 201  # 6: above the threshold
