@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bartender.settings import Settings
@@ -136,3 +138,41 @@ async def test_the_notification_speaks_the_device_language(api: Api, devices: De
     [shown] = await notifications(app)
     assert shown["title"] == "Rupture : Flag 65cl"
     assert shown["body"] == "Plus aucun à Chez Test."
+
+
+async def test_owner_manages_webhooks_and_sees_a_deactivated_one(
+        api: Api, devices: Devices, database_url: str) -> None:
+    bar = await api.bar()
+    await api.product(bar, "Flag", stock=10)
+    tablet = await devices.open(bar.owner, viewport=TABLET, ready="#stock-table")
+    page = tablet.page
+    await page.click('a.tab[href="#/alerts"]')
+    await page.wait_for_selector("#webhooks-list li.empty")
+    await page.fill('#webhook-form input[name="url"]', "https://hooks.example.com/bartender")
+    await page.check('#webhook-form input[value="sale.created"]')
+    await page.click("#webhook-form button[type=submit]")
+    await page.wait_for_selector("#webhook-secret:not([hidden]) code")
+    secret = await page.text_content("#webhook-secret code") or ""
+    assert len(secret) >= 43  # 32 random bytes, base64url
+    [hook] = (await api.http.get(f"/api/bars/{bar.id}/webhooks",
+                                 headers=bar.owner.headers)).json()["webhooks"]
+    assert hook["url"] == "https://hooks.example.com/bartender"
+    assert hook["events"] == ["sale.created", "stock.low"] and "secret" not in hook
+    await page.wait_for_selector(f'#webhooks-list li[data-webhook-id="{hook["id"]}"]'
+                                 '[data-active="true"]')
+
+    # what the worker does after 24 hours of failures (tests/alerts covers how it gets there)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("UPDATE webhooks SET active = false, deactivated_at = now(),"
+                           " last_error = 'HTTP 500' WHERE id = $1", uuid.UUID(hook["id"]))
+    finally:
+        await conn.close()
+    await page.click('a.tab[href="#/stock"]')
+    await page.click('a.tab[href="#/alerts"]')
+    row = page.locator(f'#webhooks-list li[data-webhook-id="{hook["id"]}"][data-active="false"]')
+    assert (await row.text_content() or "").startswith("Inactive since")
+    await row.locator("button").click()
+    await page.wait_for_selector("#webhooks-list li.empty")
+    assert (await api.http.get(f"/api/bars/{bar.id}/webhooks",
+                               headers=bar.owner.headers)).json() == {"webhooks": []}
