@@ -40,6 +40,13 @@ async def push_service() -> AsyncIterator[PushService]:
 
 
 async def deliver_to_worker(app: App, origin: str, payload: dict[str, Any]) -> None:
+    """What Chromium does when its push service hands it a message: a `push` event in the
+    worker (DevTools protocol). Returns once the worker's handler has shown the notification
+    (it then posts `bt-alert` to the open pages)."""
+    await app.page.evaluate("""() => {
+      window.__btAlertSeen = new Promise((resolve) => navigator.serviceWorker.addEventListener(
+        "message", (e) => { if (e.data && e.data.type === "bt-alert") resolve(e.data.payload); }));
+    }""")
     cdp = await app.context.new_cdp_session(app.page)
     registrations: list[dict[str, Any]] = []
     cdp.on("ServiceWorker.workerRegistrationUpdated",
@@ -49,9 +56,18 @@ async def deliver_to_worker(app: App, origin: str, payload: dict[str, Any]) -> N
         if registrations:
             break
         await asyncio.sleep(0.05)
-    await cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": origin + "/", "registrationId": registrations[0]["registrationId"],
-        "data": json.dumps(payload)})
+    message = {"origin": origin + "/", "registrationId": registrations[0]["registrationId"],
+               "data": json.dumps(payload)}
+    # a push can be dropped while the worker (re)starts, as with a real push service
+    for _ in range(3):
+        await cdp.send("ServiceWorker.deliverPushMessage", message)
+        try:
+            seen = await asyncio.wait_for(app.page.evaluate("() => window.__btAlertSeen"), 10)
+        except TimeoutError:
+            continue
+        assert seen == payload
+        return
+    raise AssertionError("the service worker never handled the push")
 
 
 async def notifications(app: App) -> list[dict[str, Any]]:
