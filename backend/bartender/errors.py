@@ -166,9 +166,8 @@ def from_postgres(exc: asyncpg.PostgresError) -> AppError:
         return Conflict("This record already exists.")
     if state in ("22P02", "22003", "23514", "22008", "22007"):
         return InvalidRequest([{"field": "", "message": "value out of range or malformed"}])
-    if isinstance(
-        exc, asyncpg.exceptions.CannotConnectNowError | asyncpg.exceptions.TooManyConnectionsError
-    ):
+    # connection exceptions, too many connections, shutdown or restart, database gone
+    if state and (state.startswith(("08", "57P", "53")) or state == "3D000"):
         return Unavailable("The database is not reachable right now.")
     return AppError()
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
+
+import asyncpg
 
 from tests.core.test_accounts import problem
 from tests.support import Api
@@ -39,3 +42,21 @@ async def test_wrong_content_is_a_problem(api: Api) -> None:
     r = await api.http.post(f"/api/bars/{bar.id}/sales/{uuid.uuid4()}/void",
                             headers=bar.owner.headers, json={"reason": ""})
     problem(r, 400, "invalid_request")
+
+
+async def test_database_gone_is_503_unavailable_not_500(api: Api, pg_admin_url: str,
+                                                        database_url: str) -> None:
+    bar = await api.bar()
+    assert (await api.http.get("/api/ready")).status_code == 200
+    name = urlsplit(database_url).path.lstrip("/")
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+    ready = await api.http.get("/api/ready")
+    assert ready.status_code == 503 and ready.json()["checks"]["postgres"].startswith("error")
+    for _ in range(3):  # dead pooled connections first, then refused new ones
+        r = await api.http.get(f"/api/bars/{bar.id}/products", headers=bar.owner.headers)
+        problem(r, 503, "unavailable")
+        assert "retry-after" in r.headers
