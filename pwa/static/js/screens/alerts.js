@@ -78,7 +78,7 @@ function webhooksSection(barId) {
       } }, t("webhooks.delete")))) : h("li", { class: "muted empty" }, t("webhooks.none")));
   }
 
-  const form = h("form", { id: "webhook-form", class: "row" },
+  const form = h("form", { id: "webhook-form", class: "row wrap" },
     h("label", { class: "field" }, h("span", {}, t("webhooks.url")), url),
     h("fieldset", {}, h("legend", {}, t("webhooks.events")),
       boxes.map((box) => h("label", { class: "switch" }, box, h("span", {}, box.value)))),
