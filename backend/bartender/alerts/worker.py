@@ -91,6 +91,8 @@ class _Payload(msgspec.Struct):
 
 
 class OutboxWorker:
+    """Delivers outbox rows for this process; construct it before the listener starts."""
+
     def __init__(self, settings: Settings, listener: Listener, vapid: VapidKeys) -> None:
         self.settings = settings
         self.vapid = vapid
@@ -106,6 +108,7 @@ class OutboxWorker:
         self._wake.set()
 
     async def start(self) -> None:
+        """Open its pool and HTTP session, then drain the outbox until stopped."""
         s = self.settings
         assert s.database_url
         # Its own small pool: a delivery holds a connection for up to the attempt timeout,
@@ -129,6 +132,7 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name="bartender-outbox")
 
     async def stop(self) -> None:
+        """Stop claiming; give attempts in flight the shutdown grace, then cancel them."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
