@@ -43,6 +43,7 @@ async def test_every_screen_fits_a_phone_and_names_its_controls(api: Api, device
     lang = await page.get_attribute("html", "lang")
     price = await page.locator(".tile .price").first.text_content()
     await page.click("#lang-switch")
-    await page.wait_for_function(f"document.documentElement.lang !== '{lang}'")
+    # a selector, not wait_for_function: its polling evals a string, which our CSP forbids
+    await page.locator(f"html:not([lang='{lang}'])").wait_for(state="attached")
     assert await page.locator(".tile .price").first.text_content() != price
     assert await page.text_content("#bar-name") == bar_name
