@@ -15,6 +15,11 @@ class Input(msgspec.Struct, forbid_unknown_fields=True):
     """Base of every request body: unknown fields are a 400."""
 
 
+def given(value: object) -> object:
+    """A PATCH field as a SQL parameter: UNSET (absent) becomes NULL, i.e. "keep as is"."""
+    return None if value is msgspec.UNSET else value
+
+
 class SignupIn(Input):
     email: Email
     password: Password

@@ -6,9 +6,9 @@ import uuid
 import zoneinfo
 
 import asyncpg
-import msgspec
 
 from bartender.accounts.passwords import Passwords
+from bartender.accounts.schemas import given
 from bartender.accounts.service import create_user
 from bartender.bars.access import Member
 from bartender.bars.currencies import DECIMALS
@@ -113,10 +113,6 @@ async def get_bar(conn: asyncpg.Connection, member: Member) -> BarOut:
     return bar_out(row, member.role)
 
 
-def _given(value: object) -> object:
-    return None if value is msgspec.UNSET else value
-
-
 async def patch_bar(conn: asyncpg.Connection, member: Member, data: BarPatch) -> BarOut:
     member.require("owner")
     if isinstance(data.timezone, str):
@@ -124,11 +120,11 @@ async def patch_bar(conn: asyncpg.Connection, member: Member, data: BarPatch) ->
     await conn.execute(
         PATCH_BAR,
         member.bar_id,
-        _given(data.name),
-        _given(data.timezone),
-        _given(data.day_starts_at),
-        _given(data.lead_time_days),
-        _given(data.service_level),
+        given(data.name),
+        given(data.timezone),
+        given(data.day_starts_at),
+        given(data.lead_time_days),
+        given(data.service_level),
     )
     return await get_bar(conn, member)
 

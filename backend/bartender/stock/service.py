@@ -13,6 +13,7 @@ import uuid
 import asyncpg
 import msgspec
 
+from bartender.accounts.schemas import given
 from bartender.bars.access import Member
 from bartender.errors import InvalidRequest, NotFound
 from bartender.stock.schemas import (
@@ -159,10 +160,6 @@ async def create_product(conn: asyncpg.Connection, member: Member, data: Product
     return product_out(await conn.fetchrow(PRODUCT, member.bar_id, product_id))
 
 
-def _given(value: object) -> object:
-    return None if value is msgspec.UNSET else value
-
-
 async def patch_product(
     conn: asyncpg.Connection, member: Member, product_id: uuid.UUID, data: ProductPatch
 ) -> ProductOut:
@@ -171,14 +168,14 @@ async def patch_product(
         PATCH_PRODUCT,
         member.bar_id,
         product_id,
-        _given(data.name),
-        _given(data.category),
-        _given(data.price),
-        _given(data.low_threshold),
-        _given(data.par_level),
+        given(data.name),
+        given(data.category),
+        given(data.price),
+        given(data.low_threshold),
+        given(data.par_level),
         data.cost is not msgspec.UNSET,
-        _given(data.cost),
-        _given(data.active),
+        given(data.cost),
+        given(data.active),
     )
     if status.endswith(" 0"):
         raise NotFound("No such product in this bar.")
