@@ -121,3 +121,25 @@ async def test_bad_since_is_400(api: Api) -> None:
         r = await api.http.get(f"/api/bars/{bar.id}/stock", headers=bar.owner.headers,
                                params={"since": bad})
         assert r.status_code == 400 and r.json()["type"] == "invalid_request"
+
+
+async def test_a_transaction_too_large_for_notify_is_read_from_the_ledger(api: Api) -> None:
+    """A NOTIFY payload must stay under 8000 bytes: a 150-product count sends only its seq."""
+    bar = await api.bar()
+    pool = api.server.rt.pool
+    products = [str(await pool.fetchval(
+        "INSERT INTO products (bar_id, name, price) VALUES ($1, $2, 100) RETURNING id",
+        uuid.UUID(bar.id), f"P{i:03}")) for i in range(150)]
+    seq = (await _poll(api, bar)).json()["seq"]  # warm: this process now follows the bar
+    r = await api.http.post(f"/api/bars/{bar.id}/stock-counts", headers=bar.owner.headers,
+                            json={"id": str(uuid.uuid4()),
+                                  "counts": [{"product_id": p, "counted": 7} for p in products]})
+    assert r.status_code == 201 and len(r.content) > 8000
+    await _settled(api, bar, seq + 1)
+    event = api.server.rt.feed.bars[uuid.UUID(bar.id)].history[-1]
+    assert event.seq == seq + 1 and event.cause == "count"
+    assert sorted(c.product_id for c in event.changes or []) == sorted(products)
+    counter = api.server.rt.counter.count
+    body = (await _poll(api, bar, since=seq)).json()
+    assert api.server.rt.counter.count == counter  # served from memory, filled from the ledger
+    assert {c["product_id"]: c["stock"] for c in body["changes"]} == dict.fromkeys(products, 7)
