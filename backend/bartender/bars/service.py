@@ -9,7 +9,7 @@ import asyncpg
 
 from bartender.accounts.passwords import Passwords
 from bartender.accounts.schemas import given
-from bartender.accounts.service import create_user
+from bartender.accounts.service import USER_BY_EMAIL, create_user
 from bartender.bars.access import Member
 from bartender.bars.currencies import DECIMALS
 from bartender.bars.schemas import BarIn, BarOut, BarPatch, MemberOut, StaffIn
@@ -45,7 +45,6 @@ SELECT u.id AS user_id, u.email, u.name, m.role, m.bar_id
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.bar_id = $1 AND m.user_id = $2
 """
-USER_BY_EMAIL = "SELECT id, email, name FROM users WHERE lower(email) = lower($1)"
 ADD_MEMBER = """
 INSERT INTO memberships (bar_id, user_id, role) VALUES ($1, $2, $3)
 ON CONFLICT DO NOTHING RETURNING role

@@ -17,11 +17,9 @@ from bartender.db.listener import Listener
 log = logging.getLogger("bartender.catalog")
 
 CATALOG_SEQ = "SELECT seq FROM bar_catalog WHERE bar_id = $1"
+# the product as GET /products shows it (product_view, the one definition of that shape)
 PRODUCT_JSON = """
-SELECT jsonb_build_object('id', id, 'name', name, 'category', category, 'price', price,
-                          'low_threshold', low_threshold, 'par_level', par_level, 'cost', cost,
-                          'stock', stock, 'active', active)::text
-FROM products WHERE bar_id = $1 AND id = $2
+SELECT (to_jsonb(p) - 'bar_id')::text FROM product_view p WHERE p.bar_id = $1 AND p.id = $2
 """
 
 
