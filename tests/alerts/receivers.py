@@ -42,6 +42,16 @@ def _hkdf(salt: bytes, ikm: bytes, info: bytes, length: int) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
 
 
+async def serve_local(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve an aiohttp app on 127.0.0.1:<free port>; returns the runner and its origin."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
 @dataclass
 class Browser:
     """The user agent's side of a subscription: a P-256 key pair and a 16-byte auth secret."""
@@ -109,12 +119,7 @@ class PushService:
     async def start(self) -> PushService:
         app = web.Application()
         app.router.add_post("/push/{token}", self._receive)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.origin = f"http://127.0.0.1:{port}"
+        self._runner, self.origin = await serve_local(app)
         return self
 
     async def stop(self) -> None:
@@ -239,12 +244,7 @@ class WebhookReceiver:
         app = web.Application()
         app.router.add_post("/hooks/{name}", self._receive)
         app.router.add_post("/moved/{name}", self._moved)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.origin = f"http://127.0.0.1:{port}"
+        self._runner, self.origin = await serve_local(app)
         return self
 
     async def stop(self) -> None:
