@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import tempfile
 import itertools
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -41,6 +41,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         argon2_parallelism=1,
         pool_min_size=1,
         pool_max_size=20,
+        forecast_prewarm=False,  # tests start forecast workers on first use
     )
     return dataclasses.replace(base, **overrides)
 
@@ -83,8 +84,14 @@ class RunningServer:
 async def start_server(settings: Settings) -> AsyncIterator[RunningServer]:
     """Serve create_app(settings) with uvicorn on 127.0.0.1:<free port> in this event loop."""
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning",
-                            ws_per_message_deflate=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_level="warning",
+        ws_per_message_deflate=False,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -128,8 +135,9 @@ class Api:
 
     async def user(self, name: str = "Test User") -> User:
         email = f"user{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
-        r = await self.http.post("/api/auth/signup",
-                                 json={"email": email, "password": PASSWORD, "name": name})
+        r = await self.http.post(
+            "/api/auth/signup", json={"email": email, "password": PASSWORD, "name": name}
+        )
         assert r.status_code == 201, r.text
         return await self.login(email)
 
@@ -139,30 +147,55 @@ class Api:
         body = r.json()
         return User(body["user"]["id"], email, body["access_token"], body["refresh_token"])
 
-    async def bar(self, owner: User | None = None, currency: str = "XOF",
-                  timezone: str = "Africa/Abidjan", **extra: Any) -> Bar:
+    async def bar(
+        self,
+        owner: User | None = None,
+        currency: str = "XOF",
+        timezone: str = "Africa/Abidjan",
+        **extra: Any,
+    ) -> Bar:
         owner = owner or await self.user("Owner")
-        r = await self.http.post("/api/bars", headers=owner.headers,
-                                 json={"name": "Chez Test", "currency": currency,
-                                       "timezone": timezone, **extra})
+        r = await self.http.post(
+            "/api/bars",
+            headers=owner.headers,
+            json={"name": "Chez Test", "currency": currency, "timezone": timezone, **extra},
+        )
         assert r.status_code == 201, r.text
         return Bar(r.json()["id"], owner)
 
     async def member(self, bar: Bar, role: str) -> User:
         email = f"{role}{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
-        r = await self.http.post(f"/api/bars/{bar.id}/staff", headers=bar.owner.headers,
-                                 json={"email": email, "name": role.title(),
-                                       "password": PASSWORD, "role": role})
+        r = await self.http.post(
+            f"/api/bars/{bar.id}/staff",
+            headers=bar.owner.headers,
+            json={"email": email, "name": role.title(), "password": PASSWORD, "role": role},
+        )
         assert r.status_code == 201, r.text
         return await self.login(email)
 
-    async def product(self, bar: Bar, name: str = "Flag", stock: int = 0, price: int = 1000,
-                      low_threshold: int = 5, par_level: int = 24,
-                      cost: int | None = 600, category: str = "Bières") -> str:
-        r = await self.http.post(f"/api/bars/{bar.id}/products", headers=bar.owner.headers,
-                                 json={"name": name, "category": category, "price": price,
-                                       "low_threshold": low_threshold, "par_level": par_level,
-                                       "cost": cost})
+    async def product(
+        self,
+        bar: Bar,
+        name: str = "Flag",
+        stock: int = 0,
+        price: int = 1000,
+        low_threshold: int = 5,
+        par_level: int = 24,
+        cost: int | None = 600,
+        category: str = "Bières",
+    ) -> str:
+        r = await self.http.post(
+            f"/api/bars/{bar.id}/products",
+            headers=bar.owner.headers,
+            json={
+                "name": name,
+                "category": category,
+                "price": price,
+                "low_threshold": low_threshold,
+                "par_level": par_level,
+                "cost": cost,
+            },
+        )
         assert r.status_code == 201, r.text
         product_id: str = r.json()["id"]
         bar.products[name] = r.json()
@@ -170,21 +203,38 @@ class Api:
             await self.deliver(bar, {product_id: stock})
         return product_id
 
-    async def deliver(self, bar: Bar, items: dict[str, int], user: User | None = None,
-                      **extra: Any) -> httpx.Response:
+    async def deliver(
+        self, bar: Bar, items: dict[str, int], user: User | None = None, **extra: Any
+    ) -> httpx.Response:
         r = await self.http.post(
-            f"/api/bars/{bar.id}/deliveries", headers=(user or bar.owner).headers,
-            json={"id": str(uuid.uuid4()),
-                  "items": [{"product_id": p, "qty": q} for p, q in items.items()], **extra})
+            f"/api/bars/{bar.id}/deliveries",
+            headers=(user or bar.owner).headers,
+            json={
+                "id": str(uuid.uuid4()),
+                "items": [{"product_id": p, "qty": q} for p, q in items.items()],
+                **extra,
+            },
+        )
         assert r.status_code == 201, r.text
         return r
 
-    async def sell(self, bar: Bar, items: dict[str, int], user: User | None = None,
-                   sale_id: str | None = None, **extra: Any) -> httpx.Response:
+    async def sell(
+        self,
+        bar: Bar,
+        items: dict[str, int],
+        user: User | None = None,
+        sale_id: str | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
         return await self.http.post(
-            f"/api/bars/{bar.id}/sales", headers=(user or bar.owner).headers,
-            json={"id": sale_id or str(uuid.uuid4()),
-                  "items": [{"product_id": p, "qty": q} for p, q in items.items()], **extra})
+            f"/api/bars/{bar.id}/sales",
+            headers=(user or bar.owner).headers,
+            json={
+                "id": sale_id or str(uuid.uuid4()),
+                "items": [{"product_id": p, "qty": q} for p, q in items.items()],
+                **extra,
+            },
+        )
 
     async def stock(self, bar: Bar, user: User | None = None) -> dict[str, int]:
         r = await self.http.get(f"/api/bars/{bar.id}/products", headers=(user or bar.owner).headers)
@@ -206,8 +256,12 @@ def free_port() -> int:
 
 # for `bartender serve` subprocesses in tests: cheap argon2, no forecast workers spawned
 # ahead of need (each imports statsforecast: seconds of CPU the other tests need)
-TEST_SERVER_ENV = {"BARTENDER_ARGON2_TIME_COST": "1", "BARTENDER_ARGON2_MEMORY_KIB": "1024",
-                   "BARTENDER_ARGON2_PARALLELISM": "1", "BARTENDER_FORECAST_PREWARM": "0"}
+TEST_SERVER_ENV = {
+    "BARTENDER_ARGON2_TIME_COST": "1",
+    "BARTENDER_ARGON2_MEMORY_KIB": "1024",
+    "BARTENDER_ARGON2_PARALLELISM": "1",
+    "BARTENDER_FORECAST_PREWARM": "0",
+}
 
 
 @contextlib.asynccontextmanager
@@ -221,9 +275,16 @@ async def spawn_server(database_url: str, **env: str) -> AsyncIterator[str]:
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-        env={**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": database_url,
-             "BARTENDER_LOG_LEVEL": "WARNING", **env},
-        stdout=subprocess.DEVNULL, stderr=log)
+        env={
+            **os.environ,
+            **TEST_SERVER_ENV,
+            "DATABASE_URL": database_url,
+            "BARTENDER_LOG_LEVEL": "WARNING",
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as client:

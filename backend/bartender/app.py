@@ -82,9 +82,17 @@ def create_app(settings: Settings) -> Litestar:
             await pool.close()
 
     return Litestar(
-        route_handlers=[HealthController, AuthController, BarsController, StockController,
-                        ForecastController, live_stock, *PWA_ROUTES,
-                        PushController, BarAlertsController],
+        route_handlers=[
+            HealthController,
+            AuthController,
+            BarsController,
+            StockController,
+            ForecastController,
+            live_stock,
+            *PWA_ROUTES,
+            PushController,
+            BarAlertsController,
+        ],
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),
             "user_id": Provide(provide_user_id),

@@ -22,8 +22,14 @@ PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 1280, "height": 800}
 
 
-async def open_app(browser: Browser, base_url: str, login: tuple[str, str],
-                   viewport: dict[str, int], locale: str, shot: str | None = None) -> Page:
+async def open_app(
+    browser: Browser,
+    base_url: str,
+    login: tuple[str, str],
+    viewport: dict[str, int],
+    locale: str,
+    shot: str | None = None,
+) -> Page:
     context = await browser.new_context(viewport=viewport, locale=locale, device_scale_factor=2)
     page = await context.new_page()
     await page.goto(base_url)
@@ -65,8 +71,12 @@ async def tablet_shots(browser: Browser, base_url: str) -> None:
     page = await open_app(browser, base_url, MANAGER, TABLET, "en-GB")
     await page.wait_for_selector("#stock-table")
     await page.screenshot(path=OUT / "tablet-stock.png")
-    screens = (("today", "#today-count"), ("sales", ".sale"), ("delivery", "#delivery-form"),
-               ("ledger", "#ledger-table tbody tr"))
+    screens = (
+        ("today", "#today-count"),
+        ("sales", ".sale"),
+        ("delivery", "#delivery-form"),
+        ("ledger", "#ledger-table tbody tr"),
+    )
     for screen, ready in screens:
         await page.click(f'a.tab[href="#/{screen}"]')
         await page.wait_for_selector(ready)
@@ -88,8 +98,9 @@ async def tablet_shots(browser: Browser, base_url: str) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--base-url", default="http://127.0.0.1:8765")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()

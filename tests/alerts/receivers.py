@@ -59,24 +59,28 @@ class Browser:
     token: str
     endpoint: str
     private_key: ec.EllipticCurvePrivateKey = field(
-        default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
     auth: bytes = field(default_factory=lambda: os.urandom(16))
 
     @property
     def public_point(self) -> bytes:
         return self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
 
     def subscription(self, bar_ids: list[str]) -> dict[str, Any]:
-        return {"endpoint": self.endpoint,
-                "keys": {"p256dh": b64url(self.public_point), "auth": b64url(self.auth)},
-                "bar_ids": bar_ids}
+        return {
+            "endpoint": self.endpoint,
+            "keys": {"p256dh": b64url(self.public_point), "auth": b64url(self.auth)},
+            "bar_ids": bar_ids,
+        }
 
     def decrypt(self, body: bytes) -> bytes:
         """RFC 8291 section 3.4 + RFC 8188 (one record), from the receiver's side."""
         salt, record_size, id_len = body[:16], int.from_bytes(body[16:20], "big"), body[20]
-        sender_point = body[21:21 + id_len]
-        ciphertext = body[21 + id_len:]
+        sender_point = body[21 : 21 + id_len]
+        ciphertext = body[21 + id_len :]
         assert id_len == 65 and len(ciphertext) <= record_size
         sender = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), sender_point)
         shared = self.private_key.exchange(ec.ECDH(), sender)
@@ -150,14 +154,20 @@ class PushService:
         return self.pushes
 
     def _check_vapid(self, request: web.Request) -> tuple[dict[str, Any], str]:
-        match = re.fullmatch(r"vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)",
-                             request.headers.get("Authorization", ""))
+        match = re.fullmatch(
+            r"vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)", request.headers.get("Authorization", "")
+        )
         if match is None:
             raise ValueError(f"no VAPID authorization: {request.headers.get('Authorization')!r}")
         token, key = match.groups()
         public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(key))
-        claims = jwt.decode(token, public, algorithms=["ES256"], audience=self.origin,
-                            options={"require": ["aud", "exp", "sub"]})
+        claims = jwt.decode(
+            token,
+            public,
+            algorithms=["ES256"],
+            audience=self.origin,
+            options={"require": ["aud", "exp", "sub"]},
+        )
         if claims["sub"] != self.subject:
             raise ValueError(f"sub {claims['sub']!r}")
         if not time.time() < claims["exp"] <= time.time() + 24 * 3600:
@@ -270,8 +280,9 @@ class WebhookReceiver:
                 pass
 
     async def _moved(self, request: web.Request) -> web.Response:
-        self.deliveries.append(Delivery("moved:" + request.match_info["name"], "", "", "",
-                                        await request.read(), False))
+        self.deliveries.append(
+            Delivery("moved:" + request.match_info["name"], "", "", "", await request.read(), False)
+        )
         self.arrived.set()
         return web.Response(status=200)
 
@@ -279,11 +290,14 @@ class WebhookReceiver:
         name = request.match_info["name"]
         body = await request.read()
         secret = self.secrets.get(name, "")
-        delivery = Delivery(name, request.headers.get("BarTender-Delivery", ""),
-                            request.headers.get("BarTender-Event", ""),
-                            request.headers.get("BarTender-Signature", ""), body,
-                            self.verify(secret, request.headers.get("BarTender-Signature", ""),
-                                        body))
+        delivery = Delivery(
+            name,
+            request.headers.get("BarTender-Delivery", ""),
+            request.headers.get("BarTender-Event", ""),
+            request.headers.get("BarTender-Signature", ""),
+            body,
+            self.verify(secret, request.headers.get("BarTender-Signature", ""), body),
+        )
         self.deliveries.append(delivery)
         self.arrived.set()
         plan = self.plans.get(name)
@@ -306,4 +320,3 @@ class WebhookReceiver:
         if isinstance(step, int):
             return web.Response(status=step)
         return web.Response(status=204)
-

@@ -22,19 +22,31 @@ from tests.alerts.receivers import Browser, PushService, b64url_decode
 from tests.support import TEST_SERVER_ENV, Api, Bar, User, free_port, start_server
 
 
-async def subscribe(api: Api, user: User, bars: list[Bar], push_service: PushService,
-                    browser: Browser | None = None) -> Browser:
+async def subscribe(
+    api: Api, user: User, bars: list[Bar], push_service: PushService, browser: Browser | None = None
+) -> Browser:
     browser = browser or push_service.browser()
-    r = await api.http.post("/api/push/subscriptions", headers=user.headers,
-                            json=browser.subscription([b.id for b in bars]))
+    r = await api.http.post(
+        "/api/push/subscriptions",
+        headers=user.headers,
+        json=browser.subscription([b.id for b in bars]),
+    )
     assert r.status_code == 201, r.text
     return browser
 
 
-def expected(bar: Bar, product_id: str, name: str, kind: str, stock: int,
-             threshold: int) -> dict[str, Any]:
-    return {"type": kind, "bar_id": bar.id, "bar_name": "Chez Test", "product_id": product_id,
-            "product_name": name, "stock": stock, "low_threshold": threshold}
+def expected(
+    bar: Bar, product_id: str, name: str, kind: str, stock: int, threshold: int
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "bar_id": bar.id,
+        "bar_name": "Chez Test",
+        "product_id": product_id,
+        "product_name": name,
+        "stock": stock,
+        "low_threshold": threshold,
+    }
 
 
 async def alerts(api: Api, bar: Bar, user: User | None = None) -> list[dict[str, Any]]:
@@ -56,7 +68,8 @@ async def outbox_drained(database_url: str, within_s: float = 10.0) -> None:
 
 
 async def test_vapid_key_is_generated_once_stored_and_shared(
-        api: Api, settings: Settings, database_url: str) -> None:
+    api: Api, settings: Settings, database_url: str
+) -> None:
     r = await api.http.get("/api/push/vapid-public-key")  # no token needed
     assert r.status_code == 200
     key = r.json()["key"]
@@ -68,14 +81,16 @@ async def test_vapid_key_is_generated_once_stored_and_shared(
     conn = await asyncpg.connect(database_url)
     try:
         stored = await conn.fetchval(
-            "SELECT value FROM app_secrets WHERE name = 'vapid_p256_private'")
+            "SELECT value FROM app_secrets WHERE name = 'vapid_p256_private'"
+        )
     finally:
         await conn.close()
     assert len(b64url_decode(stored)) == 32
 
 
-async def test_subscriptions_are_for_managers_and_checked(api: Api, push_service: PushService,
-                                                          settings: Settings) -> None:
+async def test_subscriptions_are_for_managers_and_checked(
+    api: Api, push_service: PushService, settings: Settings
+) -> None:
     bar = await api.bar()
     other_bar = await api.bar()
     staff = await api.member(bar, "staff")
@@ -86,8 +101,9 @@ async def test_subscriptions_are_for_managers_and_checked(api: Api, push_service
     assert (await api.http.post(url, json=browser.subscription([bar.id]))).status_code == 401
     r = await api.http.post(url, headers=staff.headers, json=browser.subscription([bar.id]))
     assert r.status_code == 403 and r.json()["type"] == "forbidden"
-    r = await api.http.post(url, headers=manager.headers,
-                            json=browser.subscription([bar.id, other_bar.id]))
+    r = await api.http.post(
+        url, headers=manager.headers, json=browser.subscription([bar.id, other_bar.id])
+    )
     assert r.status_code == 404 and r.json()["type"] == "not_found"
     bad_key = browser.subscription([bar.id])
     bad_key["keys"]["p256dh"] = base64.urlsafe_b64encode(os.urandom(65)).decode().rstrip("=")
@@ -107,20 +123,28 @@ async def test_subscriptions_are_for_managers_and_checked(api: Api, push_service
         assert r.status_code == 400 and r.json()["errors"][0]["field"] == "endpoint"
         https = {**browser.subscription([bar.id]), "endpoint": "https://push.example.com/x/1"}
         assert (await client.post(url, headers=manager.headers, json=https)).status_code == 201
-        for private in ("https://127.0.0.1:8443/x", "https://localhost/x", "https://[::1]/x",
-                        "https://10.1.2.3/x", "https://169.254.169.254/latest"):
-            r = await client.post(url, headers=manager.headers,
-                                  json={**https, "endpoint": private})
+        for private in (
+            "https://127.0.0.1:8443/x",
+            "https://localhost/x",
+            "https://[::1]/x",
+            "https://10.1.2.3/x",
+            "https://169.254.169.254/latest",
+        ):
+            r = await client.post(url, headers=manager.headers, json={**https, "endpoint": private})
             assert r.status_code == 400 and r.json()["errors"][0]["field"] == "endpoint", private
-        r = await client.post(f"/api/bars/{bar.id}/webhooks", headers=bar.owner.headers,
-                              json={"url": "https://192.168.1.10/hook", "events": ["stock.low"]})
+        r = await client.post(
+            f"/api/bars/{bar.id}/webhooks",
+            headers=bar.owner.headers,
+            json={"url": "https://192.168.1.10/hook", "events": ["stock.low"]},
+        )
         assert r.status_code == 400 and r.json()["errors"][0]["field"] == "url"
 
     r = await api.http.post(url, headers=manager.headers, json=browser.subscription([bar.id]))
     assert r.status_code == 201 and r.json() == {"endpoint": browser.endpoint, "bar_ids": [bar.id]}
     # DELETE removes it: a crossing then sends nothing to this browser
-    r = await api.http.request("DELETE", url, headers=manager.headers,
-                               json={"endpoint": browser.endpoint})
+    r = await api.http.request(
+        "DELETE", url, headers=manager.headers, json={"endpoint": browser.endpoint}
+    )
     assert r.status_code == 204
     flag = await api.product(bar, "Flag", stock=6, low_threshold=5)
     barrier = await subscribe(api, bar.owner, [bar], push_service)
@@ -129,8 +153,9 @@ async def test_subscriptions_are_for_managers_and_checked(api: Api, push_service
     assert [p.token for p in push_service.pushes] == [barrier.token]
 
 
-async def test_crossing_no_repeat_out_of_stock_and_rearm(api: Api, push_service: PushService,
-                                                         database_url: str) -> None:
+async def test_crossing_no_repeat_out_of_stock_and_rearm(
+    api: Api, push_service: PushService, database_url: str
+) -> None:
     bar = await api.bar()
     manager = await api.member(bar, "manager")
     flag = await api.product(bar, "Flag 65cl", stock=8, low_threshold=5)
@@ -153,7 +178,8 @@ async def test_crossing_no_repeat_out_of_stock_and_rearm(api: Api, push_service:
     assert push.headers["Topic"] == flag.replace("-", "")
     feed = await alerts(api, bar, manager)
     assert [(a["kind"], a["stock"], a["seq"]) for a in feed] == [
-        ("low_stock", 4, sale.json()["seq"])]
+        ("low_stock", 4, sale.json()["seq"])
+    ]
 
     # still low: no second alert (the feed proves it synchronously: same transaction)
     assert (await api.sell(bar, {flag: 1})).status_code == 201  # 3
@@ -178,17 +204,22 @@ async def test_crossing_no_repeat_out_of_stock_and_rearm(api: Api, push_service:
     assert len(push_service.pushes) == 3 and push_service.errors == []
 
 
-async def test_counts_and_deliveries_cross_only_downwards(api: Api,
-                                                          push_service: PushService) -> None:
+async def test_counts_and_deliveries_cross_only_downwards(
+    api: Api, push_service: PushService
+) -> None:
     bar = await api.bar()
     browser = await subscribe(api, bar.owner, [bar], push_service)
     fresh = await api.product(bar, "Castel", stock=3, low_threshold=5)  # delivered onto 0: no alert
     counted = await api.product(bar, "Guinness", stock=20, low_threshold=5)
     assert await alerts(api, bar) == []
-    r = await api.http.post(f"/api/bars/{bar.id}/stock-counts", headers=bar.owner.headers,
-                            json={"id": str(uuid.uuid4()),
-                                  "counts": [{"product_id": counted, "counted": 2},
-                                             {"product_id": fresh, "counted": 4}]})
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/stock-counts",
+        headers=bar.owner.headers,
+        json={
+            "id": str(uuid.uuid4()),
+            "counts": [{"product_id": counted, "counted": 2}, {"product_id": fresh, "counted": 4}],
+        },
+    )
     assert r.status_code == 201, r.text
     [push] = await push_service.wait_for(1)
     assert push.token == browser.token
@@ -197,8 +228,9 @@ async def test_counts_and_deliveries_cross_only_downwards(api: Api,
     assert [(a["product_id"], a["kind"]) for a in feed] == [(counted, "low_stock")]
 
 
-async def test_gone_endpoint_is_unsubscribed(api: Api, push_service: PushService,
-                                             database_url: str) -> None:
+async def test_gone_endpoint_is_unsubscribed(
+    api: Api, push_service: PushService, database_url: str
+) -> None:
     bar = await api.bar()
     gone = await subscribe(api, bar.owner, [bar], push_service)
     push_service.answers[gone.token] = [410]
@@ -207,8 +239,9 @@ async def test_gone_endpoint_is_unsubscribed(api: Api, push_service: PushService
     conn = await asyncpg.connect(database_url)
     try:
         deadline = time.monotonic() + 10
-        while await conn.fetchval("SELECT count(*) FROM push_subscriptions WHERE endpoint = $1",
-                                  gone.endpoint):
+        while await conn.fetchval(
+            "SELECT count(*) FROM push_subscriptions WHERE endpoint = $1", gone.endpoint
+        ):
             assert time.monotonic() < deadline, "410 did not remove the subscription"
             await asyncio.sleep(0.05)
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
@@ -218,8 +251,9 @@ async def test_gone_endpoint_is_unsubscribed(api: Api, push_service: PushService
     assert push_service.pushes == []
 
 
-async def test_failed_push_is_retried_then_delivered_once(api: Api, push_service: PushService,
-                                                          database_url: str) -> None:
+async def test_failed_push_is_retried_then_delivered_once(
+    api: Api, push_service: PushService, database_url: str
+) -> None:
     bar = await api.bar()
     browser = await subscribe(api, bar.owner, [bar], push_service)
     push_service.answers[browser.token] = [500, 503]
@@ -228,12 +262,16 @@ async def test_failed_push_is_retried_then_delivered_once(api: Api, push_service
     [push] = await push_service.wait_for(1)
     assert push.payload == expected(bar, flag, "Flag", "out_of_stock", 0, 5)
     await outbox_drained(database_url)
-    assert push_service.attempts == [(browser.token, 500), (browser.token, 503),
-                                     (browser.token, 201)]
+    assert push_service.attempts == [
+        (browser.token, 500),
+        (browser.token, 503),
+        (browser.token, 201),
+    ]
 
 
 async def test_two_instances_deliver_each_alert_exactly_once(
-        api: Api, push_service: PushService, settings: Settings, database_url: str) -> None:
+    api: Api, push_service: PushService, settings: Settings, database_url: str
+) -> None:
     bar = await api.bar()
     browsers = [await subscribe(api, bar.owner, [bar], push_service) for _ in range(4)]
     products = [await api.product(bar, f"P{i}", stock=6, low_threshold=5) for i in range(6)]
@@ -241,9 +279,11 @@ async def test_two_instances_deliver_each_alert_exactly_once(
         async with httpx.AsyncClient(base_url=second.base_url) as other:
             for i, product in enumerate(products):  # alternate the instance taking the sale
                 client = api.http if i % 2 else other
-                r = await client.post(f"/api/bars/{bar.id}/sales", headers=bar.owner.headers,
-                                      json={"id": str(uuid.uuid4()),
-                                            "items": [{"product_id": product, "qty": 1}]})
+                r = await client.post(
+                    f"/api/bars/{bar.id}/sales",
+                    headers=bar.owner.headers,
+                    json={"id": str(uuid.uuid4()), "items": [{"product_id": product, "qty": 1}]},
+                )
                 assert r.status_code == 201, r.text
             await push_service.wait_for(len(browsers) * len(products))
             await outbox_drained(database_url)
@@ -253,7 +293,8 @@ async def test_two_instances_deliver_each_alert_exactly_once(
 
 
 async def test_instance_killed_mid_send_the_alert_is_still_delivered_once(
-        push_service: PushService, settings: Settings, database_url: str) -> None:
+    push_service: PushService, settings: Settings, database_url: str
+) -> None:
     """Instance A commits the sale and claims the outbox row, then dies before the push
     service answered. Instance B, started afterwards, delivers it: once."""
     push_service.stall_first = True
@@ -265,11 +306,23 @@ async def test_instance_killed_mid_send_the_alert_is_still_delivered_once(
         browser = await subscribe(api, bar.owner, [bar], push_service)
         port = free_port()
         proc = await asyncio.create_subprocess_exec(  # instance A, a real process to kill -9
-            sys.executable, "-m", "bartender.cli", "serve", "--port", str(port),
-            env={**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": database_url,
-                 "BARTENDER_LOG_LEVEL": "WARNING", "BARTENDER_ALLOW_HTTP_ENDPOINTS": "1",
-                 "BARTENDER_VAPID_SUB": VAPID_SUB},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "bartender.cli",
+            "serve",
+            "--port",
+            str(port),
+            env={
+                **os.environ,
+                **TEST_SERVER_ENV,
+                "DATABASE_URL": database_url,
+                "BARTENDER_LOG_LEVEL": "WARNING",
+                "BARTENDER_ALLOW_HTTP_ENDPOINTS": "1",
+                "BARTENDER_VAPID_SUB": VAPID_SUB,
+            },
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
                 for _ in range(300):
@@ -279,9 +332,11 @@ async def test_instance_killed_mid_send_the_alert_is_still_delivered_once(
                             break
                     except httpx.TransportError:
                         await asyncio.sleep(0.05)
-                r = await client.post(f"/api/bars/{bar.id}/sales", headers=bar.owner.headers,
-                                      json={"id": str(uuid.uuid4()),
-                                            "items": [{"product_id": flag, "qty": 2}]})
+                r = await client.post(
+                    f"/api/bars/{bar.id}/sales",
+                    headers=bar.owner.headers,
+                    json={"id": str(uuid.uuid4()), "items": [{"product_id": flag, "qty": 2}]},
+                )
                 assert r.status_code == 201, r.text
             await asyncio.wait_for(push_service.stalled.wait(), 10)  # A is mid-send
             proc.send_signal(signal.SIGKILL)

@@ -23,10 +23,14 @@ from tests.support import Api, Bar, start_server
 ALL_EVENTS = ["sale.created", "sale.voided", "stock.changed", "stock.low"]
 
 
-async def register(api: Api, bar: Bar, receiver: WebhookReceiver, name: str,
-                   events: list[str] | None = None) -> dict[str, Any]:
-    r = await api.http.post(f"/api/bars/{bar.id}/webhooks", headers=bar.owner.headers,
-                            json={"url": receiver.url(name), "events": events or ALL_EVENTS})
+async def register(
+    api: Api, bar: Bar, receiver: WebhookReceiver, name: str, events: list[str] | None = None
+) -> dict[str, Any]:
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/webhooks",
+        headers=bar.owner.headers,
+        json={"url": receiver.url(name), "events": events or ALL_EVENTS},
+    )
     assert r.status_code == 201, r.text
     receiver.secrets[name] = r.json()["secret"]
     return r.json()  # type: ignore[no-any-return]
@@ -52,12 +56,17 @@ async def test_webhooks_are_owner_managed_and_secret_shown_once(api: Api) -> Non
 
     assert (await api.http.post(url, headers=manager.headers, json=body)).status_code == 403
     assert (await api.http.post(url, headers=stranger.headers, json=body)).status_code == 404
-    r = await api.http.post(url, headers=bar.owner.headers,
-                            json={"url": "https://x.example", "events": ["stock.lowish"]})
+    r = await api.http.post(
+        url,
+        headers=bar.owner.headers,
+        json={"url": "https://x.example", "events": ["stock.lowish"]},
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["field"].startswith("events")
     r = await api.http.post(url, headers=bar.owner.headers, json={**body, "events": []})
     assert r.status_code == 400
-    r = await api.http.post(url, headers=bar.owner.headers, json={**body, "url": "ftp://x.example/a"})
+    r = await api.http.post(
+        url, headers=bar.owner.headers, json={**body, "url": "ftp://x.example/a"}
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "url"
 
     r = await api.http.post(url, headers=bar.owner.headers, json=body)
@@ -78,35 +87,55 @@ async def test_webhooks_are_owner_managed_and_secret_shown_once(api: Api) -> Non
     assert (await api.http.get(url, headers=bar.owner.headers)).json() == {"webhooks": []}
 
 
-async def test_events_arrive_signed_complete_and_in_order(api: Api, receiver: WebhookReceiver,
-                                                          database_url: str) -> None:
+async def test_events_arrive_signed_complete_and_in_order(
+    api: Api, receiver: WebhookReceiver, database_url: str
+) -> None:
     bar = await api.bar()
     flag = await api.product(bar, "Flag", stock=6, low_threshold=5)
     await register(api, bar, receiver, "all")
     await register(api, bar, receiver, "lows", ["stock.low"])
 
     sale = (await api.sell(bar, {flag: 1})).json()  # 5: low
-    void = await api.http.post(f"/api/bars/{bar.id}/sales/{sale['id']}/void",
-                               headers=bar.owner.headers, json={"reason": "wrong glass"})
+    void = await api.http.post(
+        f"/api/bars/{bar.id}/sales/{sale['id']}/void",
+        headers=bar.owner.headers,
+        json={"reason": "wrong glass"},
+    )
     assert void.status_code == 200
     delivery = (await api.deliver(bar, {flag: 4})).json()
     await receiver.wait_until(lambda: len(receiver.processed.get("all", [])) == 6)
     await outbox_drained(database_url)
 
     events = receiver.processed["all"]
-    assert [e["type"] for e in events] == ["sale.created", "stock.changed", "stock.low",
-                                           "sale.voided", "stock.changed", "stock.changed"]
+    assert [e["type"] for e in events] == [
+        "sale.created",
+        "stock.changed",
+        "stock.low",
+        "sale.voided",
+        "stock.changed",
+        "stock.changed",
+    ]
     assert [e["seq"] for e in events] == [sale["seq"]] * 3 + [void.json()["void_seq"]] * 2 + [
-        delivery["seq"]]
+        delivery["seq"]
+    ]
     assert all(e["bar_id"] == bar.id and e["at"].endswith("Z") for e in events)
     assert events[0]["data"] == sale
     assert events[1]["data"] == {"cause": "sale", "changes": [{"product_id": flag, "stock": 5}]}
-    low = {"type": "low_stock", "bar_id": bar.id, "bar_name": "Chez Test", "product_id": flag,
-           "product_name": "Flag", "stock": 5, "low_threshold": 5}
+    low = {
+        "type": "low_stock",
+        "bar_id": bar.id,
+        "bar_name": "Chez Test",
+        "product_id": flag,
+        "product_name": "Flag",
+        "stock": 5,
+        "low_threshold": 5,
+    }
     assert events[2]["data"] == low
     assert events[3]["data"] == void.json()
-    assert events[5]["data"] == {"cause": "delivery",
-                                 "changes": [{"product_id": flag, "stock": 10}]}
+    assert events[5]["data"] == {
+        "cause": "delivery",
+        "changes": [{"product_id": flag, "stock": 10}],
+    }
     assert [e["data"] for e in receiver.processed["lows"]] == [low]
     # one event, one id, whoever receives it; headers agree with the body
     assert receiver.processed["lows"][0]["id"] == events[2]["id"]
@@ -116,7 +145,8 @@ async def test_events_arrive_signed_complete_and_in_order(api: Api, receiver: We
 
 
 async def test_a_retried_delivery_has_the_same_id_and_body_and_keeps_order(
-        api: Api, receiver: WebhookReceiver, database_url: str) -> None:
+    api: Api, receiver: WebhookReceiver, database_url: str
+) -> None:
     bar = await api.bar()
     flag = await api.product(bar, "Flag", stock=50, low_threshold=5)
     await register(api, bar, receiver, "flaky", ["sale.created"])
@@ -135,7 +165,8 @@ async def test_a_retried_delivery_has_the_same_id_and_body_and_keeps_order(
 
 
 async def test_hanging_receiver_blocks_nobody_and_redirects_are_not_followed(
-        api: Api, receiver: WebhookReceiver, database_url: str) -> None:
+    api: Api, receiver: WebhookReceiver, database_url: str
+) -> None:
     bar = await api.bar()
     flag = await api.product(bar, "Flag", stock=50, low_threshold=5)
     await register(api, bar, receiver, "slow", ["sale.created"])
@@ -161,10 +192,13 @@ async def test_hanging_receiver_blocks_nobody_and_redirects_are_not_followed(
 
 
 async def test_a_webhook_failing_past_the_window_is_deactivated(
-        receiver: WebhookReceiver, database_url: str) -> None:
+    receiver: WebhookReceiver, database_url: str
+) -> None:
     short_window = alert_settings(database_url, webhook_retry_window_s=1.0)
-    async with (start_server(short_window) as other,
-                httpx.AsyncClient(base_url=other.base_url) as http):
+    async with (
+        start_server(short_window) as other,
+        httpx.AsyncClient(base_url=other.base_url) as http,
+    ):
         owner = Api(http, other)
         bar = await owner.bar()
         flag = await owner.product(bar, "Flag", stock=50, low_threshold=5)
@@ -192,15 +226,20 @@ async def test_a_webhook_failing_past_the_window_is_deactivated(
         await outbox_drained(database_url)
         conn = await asyncpg.connect(database_url)
         try:
-            assert await conn.fetchval("SELECT count(*) FROM outbox WHERE webhook_id = $1",
-                                       uuid.UUID(broken["id"])) == 0
+            assert (
+                await conn.fetchval(
+                    "SELECT count(*) FROM outbox WHERE webhook_id = $1", uuid.UUID(broken["id"])
+                )
+                == 0
+            )
         finally:
             await conn.close()
         assert len(receiver.requests_to("broken")) == attempts  # never tried again
 
 
 async def test_without_allow_http_no_private_address_is_called(
-        receiver: WebhookReceiver, database_url: str) -> None:
+    receiver: WebhookReceiver, database_url: str
+) -> None:
     """A name that resolves to a private address (here `localhost`, as a row written before
     the rule or re-pointed later) is refused at connection time; the receiver sees nothing."""
     assert await DefaultResolver().resolve("localhost", 443)  # the name itself resolves
@@ -214,16 +253,25 @@ async def test_without_allow_http_no_private_address_is_called(
         port = receiver.origin.rsplit(":", 1)[1]
         conn = await asyncpg.connect(database_url)
         try:
-            hook_ids = [await conn.fetchval(
-                "INSERT INTO webhooks (bar_id, url, events, secret) VALUES ($1, $2,"
-                " ARRAY['stock.changed'], 's') RETURNING id", uuid.UUID(bar.id), url)
-                for url in (f"http://localhost:{port}/hooks/inside",
-                            f"http://127.0.0.1:{port}/hooks/inside")]
+            hook_ids = [
+                await conn.fetchval(
+                    "INSERT INTO webhooks (bar_id, url, events, secret) VALUES ($1, $2,"
+                    " ARRAY['stock.changed'], 's') RETURNING id",
+                    uuid.UUID(bar.id),
+                    url,
+                )
+                for url in (
+                    f"http://localhost:{port}/hooks/inside",
+                    f"http://127.0.0.1:{port}/hooks/inside",
+                )
+            ]
             assert (await owner.sell(bar, {flag: 1})).status_code == 201
             deadline = time.monotonic() + 10
             while True:
-                errors = [await conn.fetchval("SELECT last_error FROM webhooks WHERE id = $1", h)
-                          for h in hook_ids]
+                errors = [
+                    await conn.fetchval("SELECT last_error FROM webhooks WHERE id = $1", h)
+                    for h in hook_ids
+                ]
                 if all(errors):
                     break
                 assert time.monotonic() < deadline, errors

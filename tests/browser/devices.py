@@ -33,7 +33,8 @@ class App:
     async def wait_stock(self, product_id: str, stock: int, within_ms: float = 5000) -> None:
         """Until the product's tile shows this stock."""
         await self.page.wait_for_selector(
-            f'.tile[data-product-id="{product_id}"][data-stock="{stock}"]', timeout=within_ms)
+            f'.tile[data-product-id="{product_id}"][data-stock="{stock}"]', timeout=within_ms
+        )
 
     async def sell(self, product_id: str, qty: int = 1) -> None:
         for _ in range(qty):
@@ -65,16 +66,24 @@ class Devices:
         self.server = server
         self.apps: list[App] = []
 
-    async def open(self, user: User, *, viewport: dict[str, int] = PHONE, ready: str = ".tile",
-                   hash_: str = "") -> App:
+    async def open(
+        self, user: User, *, viewport: dict[str, int] = PHONE, ready: str = ".tile", hash_: str = ""
+    ) -> App:
         """A new device: open the app, log in through the form, wait for `ready`."""
-        context = await self.browser.new_context(viewport=viewport, locale="en-GB",
-                                                 service_workers="allow")
+        context = await self.browser.new_context(
+            viewport=viewport, locale="en-GB", service_workers="allow"
+        )
         page = await context.new_page()
         app = App(context, page)
         page.on("pageerror", lambda exc: app.errors.append(f"pageerror: {exc}"))
-        page.on("console", lambda msg: app.errors.append(f"console: {msg.text}")
-                if "Content Security Policy" in msg.text else None)
+        page.on(
+            "console",
+            lambda msg: (
+                app.errors.append(f"console: {msg.text}")
+                if "Content Security Policy" in msg.text
+                else None
+            ),
+        )
         self.apps.append(app)
         await page.goto(f"{self.server.base_url}/{hash_}")
         await page.fill("input[name=email]", user.email)
@@ -93,4 +102,3 @@ class Devices:
 async def live(app: App) -> None:
     """Until the page is subscribed over the websocket in push mode."""
     await app.page.wait_for_selector('#conn-badge[data-state="live"]', timeout=5000)
-

@@ -49,15 +49,20 @@ async def deliver_to_worker(app: App, origin: str, payload: dict[str, Any]) -> N
     }""")
     cdp = await app.context.new_cdp_session(app.page)
     registrations: list[dict[str, Any]] = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated",
-           lambda e: registrations.extend(r for r in e["registrations"] if not r["isDeleted"]))
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(r for r in e["registrations"] if not r["isDeleted"]),
+    )
     await cdp.send("ServiceWorker.enable")
     for _ in range(100):
         if registrations:
             break
         await asyncio.sleep(0.05)
-    message = {"origin": origin + "/", "registrationId": registrations[0]["registrationId"],
-               "data": json.dumps(payload)}
+    message = {
+        "origin": origin + "/",
+        "registrationId": registrations[0]["registrationId"],
+        "data": json.dumps(payload),
+    }
     # a push can be dropped while the worker (re)starts, as with a real push service
     for _ in range(3):
         await cdp.send("ServiceWorker.deliverPushMessage", message)
@@ -85,7 +90,8 @@ async def notifications(app: App) -> list[dict[str, Any]]:
 
 
 async def test_alerts_screen_subscription_and_notification(
-        api: Api, devices: Devices, push_service: PushService) -> None:
+    api: Api, devices: Devices, push_service: PushService
+) -> None:
     bar = await api.bar()
     flag = await api.product(bar, "Flag 65cl", stock=6, low_threshold=5)
     manager = await api.member(bar, "manager")
@@ -107,16 +113,20 @@ async def test_alerts_screen_subscription_and_notification(
     # the page's registration code, with a subscription of the local push service
     device = push_service.browser()
     subscription = {k: v for k, v in device.subscription([]).items() if k != "bar_ids"}
-    await page.evaluate("""async ([barId, subscription]) => {
+    await page.evaluate(
+        """async ([barId, subscription]) => {
       const base = document.documentElement.dataset.static;
       const alerts = await import(`${base}js/alerts.js`);
       await alerts.registerSubscription(barId, subscription);
-    }""", [bar.id, subscription])
+    }""",
+        [bar.id, subscription],
+    )
 
     # a sale crosses the threshold: the feed shows it live, the push service gets it
     assert (await api.sell(bar, {flag: 2})).status_code == 201
     await page.wait_for_selector(
-        f'#alerts-list li[data-product-id="{flag}"][data-kind="low_stock"]')
+        f'#alerts-list li[data-product-id="{flag}"][data-kind="low_stock"]'
+    )
     assert "Flag 65cl: 4 left (alert at 5)" in (await page.text_content("#alerts-list") or "")
     [push] = await push_service.wait_for(1)
     assert push.token == device.token and push.payload["product_id"] == flag
@@ -134,8 +144,9 @@ async def test_the_notification_speaks_the_device_language(api: Api, devices: De
     bar = await api.bar()
     flag = await api.product(bar, "Flag 65cl", stock=1, low_threshold=5)
     manager = await api.member(bar, "manager")
-    context = await devices.browser.new_context(viewport=TABLET, locale="fr-FR",
-                                                service_workers="allow")
+    context = await devices.browser.new_context(
+        viewport=TABLET, locale="fr-FR", service_workers="allow"
+    )
     page = await context.new_page()
     app = App(context, page)
     page.on("pageerror", lambda exc: app.errors.append(f"pageerror: {exc}"))
@@ -148,8 +159,15 @@ async def test_the_notification_speaks_the_device_language(api: Api, devices: De
     await page.wait_for_selector("#stock-table")
     await app.wait_worker_active()
 
-    payload = {"type": "out_of_stock", "bar_id": bar.id, "bar_name": "Chez Test",
-               "product_id": flag, "product_name": "Flag 65cl", "stock": 0, "low_threshold": 5}
+    payload = {
+        "type": "out_of_stock",
+        "bar_id": bar.id,
+        "bar_name": "Chez Test",
+        "product_id": flag,
+        "product_name": "Flag 65cl",
+        "stock": 0,
+        "low_threshold": 5,
+    }
     await deliver_to_worker(app, api.server.base_url, payload)
     [shown] = await notifications(app)
     assert shown["title"] == "Rupture : Flag 65cl"
@@ -157,7 +175,8 @@ async def test_the_notification_speaks_the_device_language(api: Api, devices: De
 
 
 async def test_owner_manages_webhooks_and_sees_a_deactivated_one(
-        api: Api, devices: Devices, database_url: str) -> None:
+    api: Api, devices: Devices, database_url: str
+) -> None:
     bar = await api.bar()
     await api.product(bar, "Flag", stock=10)
     tablet = await devices.open(bar.owner, viewport=TABLET, ready="#stock-table")
@@ -170,18 +189,23 @@ async def test_owner_manages_webhooks_and_sees_a_deactivated_one(
     await page.wait_for_selector("#webhook-secret:not([hidden]) code")
     secret = await page.text_content("#webhook-secret code") or ""
     assert len(secret) >= 43  # 32 random bytes, base64url
-    [hook] = (await api.http.get(f"/api/bars/{bar.id}/webhooks",
-                                 headers=bar.owner.headers)).json()["webhooks"]
+    [hook] = (await api.http.get(f"/api/bars/{bar.id}/webhooks", headers=bar.owner.headers)).json()[
+        "webhooks"
+    ]
     assert hook["url"] == "https://hooks.example.com/bartender"
     assert hook["events"] == ["sale.created", "stock.low"] and "secret" not in hook
-    await page.wait_for_selector(f'#webhooks-list li[data-webhook-id="{hook["id"]}"]'
-                                 '[data-active="true"]')
+    await page.wait_for_selector(
+        f'#webhooks-list li[data-webhook-id="{hook["id"]}"][data-active="true"]'
+    )
 
     # what the worker does after 24 hours of failures (tests/alerts covers how it gets there)
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute("UPDATE webhooks SET active = false, deactivated_at = now(),"
-                           " last_error = 'HTTP 500' WHERE id = $1", uuid.UUID(hook["id"]))
+        await conn.execute(
+            "UPDATE webhooks SET active = false, deactivated_at = now(),"
+            " last_error = 'HTTP 500' WHERE id = $1",
+            uuid.UUID(hook["id"]),
+        )
     finally:
         await conn.close()
     await page.click('a.tab[href="#/stock"]')
@@ -190,5 +214,6 @@ async def test_owner_manages_webhooks_and_sees_a_deactivated_one(
     assert (await row.text_content() or "").startswith("Inactive since")
     await row.locator("button").click()
     await page.wait_for_selector("#webhooks-list li.empty")
-    assert (await api.http.get(f"/api/bars/{bar.id}/webhooks",
-                               headers=bar.owner.headers)).json() == {"webhooks": []}
+    assert (
+        await api.http.get(f"/api/bars/{bar.id}/webhooks", headers=bar.owner.headers)
+    ).json() == {"webhooks": []}

@@ -18,8 +18,9 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url, lock_timeout_ms=200)
 
 
-async def test_busy_sale_is_retried_until_it_goes_through(api: Api, devices: Devices,
-                                                          database_url: str) -> None:
+async def test_busy_sale_is_retried_until_it_goes_through(
+    api: Api, devices: Devices, database_url: str
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, "Flag", stock=10)
     staff = await api.member(bar, "staff")

@@ -14,10 +14,19 @@ async def test_forecast_screen_charts_and_creates_a_delivery(api: Api, devices: 
     soda = await api.product(bar, "Coca-Cola", par_level=40)
     beer_sales = weekly_demand(28, seed=1, level=12.0)
     soda_sales = weekly_demand(28, seed=2, level=3.0)
-    await give_past(api.server, bar, {beer: (restocked(beer_sales, 4), beer_sales),
-                                      soda: (restocked(soda_sales, 400), soda_sales)})
-    forecast = (await api.http.get(f"/api/bars/{bar.id}/forecast", headers=bar.owner.headers,
-                                   params={"horizon_days": 14})).json()
+    await give_past(
+        api.server,
+        bar,
+        {
+            beer: (restocked(beer_sales, 4), beer_sales),
+            soda: (restocked(soda_sales, 400), soda_sales),
+        },
+    )
+    forecast = (
+        await api.http.get(
+            f"/api/bars/{bar.id}/forecast", headers=bar.owner.headers, params={"horizon_days": 14}
+        )
+    ).json()
     suggested = {p["product_id"]: p["suggested_order_qty"] for p in forecast["products"]}
     assert suggested[beer] > 0 and suggested[soda] == 0
 

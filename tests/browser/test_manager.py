@@ -7,8 +7,9 @@ from tests.browser.devices import TABLET, Devices, live
 from tests.support import Api
 
 
-async def test_delivery_and_count_from_the_tablet_update_the_phone(api: Api,
-                                                                   devices: Devices) -> None:
+async def test_delivery_and_count_from_the_tablet_update_the_phone(
+    api: Api, devices: Devices
+) -> None:
     bar = await api.bar(currency="EUR", timezone="Europe/Paris")
     beer = await api.product(bar, "Leffe", stock=10, price=450, low_threshold=4)
     await api.product(bar, "Perrier", stock=6, price=300, category="Softs")
@@ -50,10 +51,16 @@ async def test_delivery_and_count_from_the_tablet_update_the_phone(api: Api,
     await phone.wait_stock(beer, 23, within_ms=2000)
 
     assert (await api.stock(bar))[beer] == 23
-    ledger = (await api.http.get(f"/api/bars/{bar.id}/movements?product_id={beer}",
-                                 headers=bar.owner.headers)).json()["movements"]
+    ledger = (
+        await api.http.get(
+            f"/api/bars/{bar.id}/movements?product_id={beer}", headers=bar.owner.headers
+        )
+    ).json()["movements"]
     assert [(m["kind"], m["delta"]) for m in ledger] == [
-        ("delivery", 10), ("delivery", 15), ("count", -2)]
+        ("delivery", 10),
+        ("delivery", 15),
+        ("count", -2),
+    ]
     # the stock table on the tablet followed along
     await page.click('a.tab[href="#/stock"]')
     stock_cell = page.locator(f'#stock-table tr[data-product-id="{beer}"] .stock')

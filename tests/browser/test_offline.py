@@ -7,8 +7,9 @@ from tests.browser.devices import Devices
 from tests.support import Api
 
 
-async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(api: Api,
-                                                                        devices: Devices) -> None:
+async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(
+    api: Api, devices: Devices
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, "Flag", stock=10)
     soda = await api.product(bar, "Coca", stock=10, category="Sodas")
@@ -32,7 +33,8 @@ async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(api: Api
     await page.wait_for_selector('.outbox-entry[data-status="pending"] >> nth=2')
     assert await page.locator(".outbox-entry").count() == 3
     sale_ids = await page.locator(".outbox-entry").evaluate_all(
-        "entries => entries.map(e => e.dataset.saleId)")
+        "entries => entries.map(e => e.dataset.saleId)"
+    )
     assert await phone.tile(beer).locator(".pending-mark").text_content() == "⏳3"
 
     await phone.context.set_offline(False)
@@ -49,8 +51,9 @@ async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(api: Api
     assert all(s["occurred_at"] for s in listed["sales"])
 
 
-async def test_a_replayed_sale_the_server_refuses_is_kept_for_review(api: Api,
-                                                                     devices: Devices) -> None:
+async def test_a_replayed_sale_the_server_refuses_is_kept_for_review(
+    api: Api, devices: Devices
+) -> None:
     bar = await api.bar()
     wine = await api.product(bar, "Wine", stock=2, price=1500, low_threshold=1)
     staff = await api.member(bar, "staff")

@@ -20,8 +20,9 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url, realtime_poll_calm_s=600.0)
 
 
-async def test_page_keeps_updating_by_polling_when_the_server_says_poll(api: Api,
-                                                                        devices: Devices) -> None:
+async def test_page_keeps_updating_by_polling_when_the_server_says_poll(
+    api: Api, devices: Devices
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, "Flag", stock=30)
     staff = await api.member(bar, "staff")

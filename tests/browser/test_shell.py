@@ -60,7 +60,7 @@ async def test_service_worker_precaches_this_version(http: httpx.AsyncClient) ->
     assert r.headers["service-worker-allowed"] == "/"
     assert r.headers["cache-control"] == "no-cache"
     pwa = assets.current()
-    assert f'"version": "{pwa.version}"' in r.text or f"version: \"{pwa.version}\"" in r.text
+    assert f'"version": "{pwa.version}"' in r.text or f'version: "{pwa.version}"' in r.text
     for url in pwa.precache():
         assert url in r.text
         assert (await http.get(url)).status_code == 200

@@ -41,7 +41,8 @@ async def test_two_phones_race_for_the_last_bottle(api: Api, devices: Devices) -
     outcomes = []
     for phone in phones:
         feedback = phone.page.locator(
-            '#sell-feedback:is([data-outcome="sold"], [data-outcome="insufficient"])')
+            '#sell-feedback:is([data-outcome="sold"], [data-outcome="insufficient"])'
+        )
         await feedback.wait_for()
         outcomes.append(await feedback.get_attribute("data-outcome"))
     assert sorted(outcomes) == ["insufficient", "sold"]

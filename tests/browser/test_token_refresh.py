@@ -37,8 +37,9 @@ async def test_outbox_replays_after_the_access_token_expired(api: Api, devices: 
     session_after = await phone.page.evaluate(SESSION)
     assert session_after["refresh_token"] != session_before["refresh_token"]  # rotated
     # the old refresh token is spent: presenting it again is refused
-    again = await api.http.post("/api/auth/refresh",
-                                json={"refresh_token": session_before["refresh_token"]})
+    again = await api.http.post(
+        "/api/auth/refresh", json={"refresh_token": session_before["refresh_token"]}
+    )
     assert again.status_code == 401
 
 

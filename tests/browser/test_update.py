@@ -12,7 +12,8 @@ from tests.support import Api
 
 
 async def test_new_version_is_offered_and_loaded_on_request(
-        api: Api, devices: Devices, monkeypatch: pytest.MonkeyPatch) -> None:
+    api: Api, devices: Devices, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bar = await api.bar()
     await api.product(bar, "Flag", stock=3)
     staff = await api.member(bar, "staff")

@@ -21,22 +21,27 @@ def problem(r, status: int, slug: str) -> dict:
 
 
 async def test_signup_returns_user_and_rejects_duplicates(api: Api) -> None:
-    r = await api.http.post("/api/auth/signup",
-                            json={"email": "Awa@Example.com", "password": PASSWORD, "name": "Awa"})
+    r = await api.http.post(
+        "/api/auth/signup", json={"email": "Awa@Example.com", "password": PASSWORD, "name": "Awa"}
+    )
     assert r.status_code == 201
     user = r.json()["user"]
     assert set(user) == {"id", "email", "name"} and user["name"] == "Awa"
-    again = await api.http.post("/api/auth/signup",
-                                json={"email": "awa@example.com", "password": PASSWORD, "name": "X"})
+    again = await api.http.post(
+        "/api/auth/signup", json={"email": "awa@example.com", "password": PASSWORD, "name": "X"}
+    )
     problem(again, 409, "email_taken")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"email": "a@b.co", "password": "short", "name": "A"}, "password"),
-    ({"email": "not-an-email", "password": PASSWORD, "name": "A"}, "email"),
-    ({"email": "a@b.co", "password": PASSWORD}, "name"),
-    ({"email": "a@b.co", "password": PASSWORD, "name": "A", "admin": True}, "admin"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"email": "a@b.co", "password": "short", "name": "A"}, "password"),
+        ({"email": "not-an-email", "password": PASSWORD, "name": "A"}, "email"),
+        ({"email": "a@b.co", "password": PASSWORD}, "name"),
+        ({"email": "a@b.co", "password": PASSWORD, "name": "A", "admin": True}, "admin"),
+    ],
+)
 async def test_signup_validation(api: Api, body: dict, field: str) -> None:
     r = await api.http.post("/api/auth/signup", json=body)
     errors = problem(r, 400, "invalid_request")["errors"]
@@ -44,8 +49,9 @@ async def test_signup_validation(api: Api, body: dict, field: str) -> None:
 
 
 async def test_malformed_json_is_a_problem_not_a_500(api: Api) -> None:
-    r = await api.http.post("/api/auth/signup", content=b"{nope",
-                            headers={"content-type": "application/json"})
+    r = await api.http.post(
+        "/api/auth/signup", content=b"{nope", headers={"content-type": "application/json"}
+    )
     problem(r, 400, "invalid_request")
 
 
@@ -57,18 +63,29 @@ async def test_login_shape_and_wrong_credentials(api: Api) -> None:
     assert body["token_type"] == "bearer" and body["expires_in"] == 900
     assert body["user"]["email"] == user.email
     assert body["memberships"] == [{"bar_id": bar.id, "bar_name": "Chez Test", "role": "owner"}]
-    wrong = await api.http.post("/api/auth/login", json={"email": user.email, "password": "nope-nope"})
-    unknown = await api.http.post("/api/auth/login",
-                                  json={"email": "ghost@example.com", "password": "nope-nope"})
-    assert problem(wrong, 401, "invalid_credentials") == problem(unknown, 401, "invalid_credentials")
+    wrong = await api.http.post(
+        "/api/auth/login", json={"email": user.email, "password": "nope-nope"}
+    )
+    unknown = await api.http.post(
+        "/api/auth/login", json={"email": "ghost@example.com", "password": "nope-nope"}
+    )
+    assert problem(wrong, 401, "invalid_credentials") == problem(
+        unknown, 401, "invalid_credentials"
+    )
 
 
 async def test_missing_or_invalid_token_is_401(api: Api) -> None:
     problem(await api.http.get("/api/bars"), 401, "unauthenticated")
-    problem(await api.http.get("/api/bars", headers={"Authorization": "Bearer x.y.z"}),
-            401, "unauthenticated")
-    problem(await api.http.get("/api/bars", headers={"Authorization": "Basic abc"}),
-            401, "unauthenticated")
+    problem(
+        await api.http.get("/api/bars", headers={"Authorization": "Bearer x.y.z"}),
+        401,
+        "unauthenticated",
+    )
+    problem(
+        await api.http.get("/api/bars", headers={"Authorization": "Basic abc"}),
+        401,
+        "unauthenticated",
+    )
 
 
 async def test_expired_access_token_is_401(api: Api) -> None:
@@ -86,17 +103,25 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api: Api) -> None:
     assert first.status_code == 200
     rotated = first.json()
     assert rotated["refresh_token"] != user.refresh_token
-    assert set(rotated) >= {"access_token", "refresh_token", "token_type", "expires_in",
-                            "user", "memberships"}
+    assert set(rotated) >= {
+        "access_token",
+        "refresh_token",
+        "token_type",
+        "expires_in",
+        "user",
+        "memberships",
+    }
     # the new access token works
-    ok = await api.http.get("/api/bars",
-                            headers={"Authorization": f"Bearer {rotated['access_token']}"})
+    ok = await api.http.get(
+        "/api/bars", headers={"Authorization": f"Bearer {rotated['access_token']}"}
+    )
     assert ok.status_code == 200
     # replaying the spent token: 401, and the whole login (family) is revoked
     reuse = await api.http.post("/api/auth/refresh", json={"refresh_token": user.refresh_token})
     problem(reuse, 401, "unauthenticated")
-    after = await api.http.post("/api/auth/refresh",
-                                json={"refresh_token": rotated["refresh_token"]})
+    after = await api.http.post(
+        "/api/auth/refresh", json={"refresh_token": rotated["refresh_token"]}
+    )
     problem(after, 401, "unauthenticated")
     # another login of the same user is a different family and still works
     other = await api.login(user.email)
@@ -107,39 +132,47 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api: Api) -> None:
 async def test_refresh_token_lives_30_days(api: Api) -> None:
     user = await api.user()
     expires = await api.server.rt.pool.fetchval(
-        "SELECT expires_at - created_at FROM refresh_tokens WHERE user_id = $1", user.id)
+        "SELECT expires_at - created_at FROM refresh_tokens WHERE user_id = $1", user.id
+    )
     assert expires.days == 30
 
 
 class TestThrottle:
     @pytest.fixture
     def settings(self, database_url: str) -> Settings:
-        return make_settings(database_url, login_max_failures_per_email=3,
-                             login_max_failures_per_address=6)
+        return make_settings(
+            database_url, login_max_failures_per_email=3, login_max_failures_per_address=6
+        )
 
     async def test_failures_per_email_are_throttled(self, api: Api) -> None:
         user = await api.user()
         for _ in range(3):
-            r = await api.http.post("/api/auth/login",
-                                    json={"email": user.email, "password": "wrong-wrong"})
+            r = await api.http.post(
+                "/api/auth/login", json={"email": user.email, "password": "wrong-wrong"}
+            )
             problem(r, 401, "invalid_credentials")
-        blocked = await api.http.post("/api/auth/login",
-                                      json={"email": user.email, "password": PASSWORD})
+        blocked = await api.http.post(
+            "/api/auth/login", json={"email": user.email, "password": PASSWORD}
+        )
         problem(blocked, 429, "too_many_attempts")
         assert 0 < int(blocked.headers["retry-after"]) <= 900
 
     async def test_failures_per_address_are_throttled(self, api: Api) -> None:
         user = await api.user()
         for i in range(6):
-            await api.http.post("/api/auth/login",
-                                json={"email": f"nobody{i}@example.com", "password": "wrong-wrong"})
-        blocked = await api.http.post("/api/auth/login",
-                                      json={"email": user.email, "password": PASSWORD})
+            await api.http.post(
+                "/api/auth/login",
+                json={"email": f"nobody{i}@example.com", "password": "wrong-wrong"},
+            )
+        blocked = await api.http.post(
+            "/api/auth/login", json={"email": user.email, "password": PASSWORD}
+        )
         problem(blocked, 429, "too_many_attempts")
 
 
 async def test_passwords_are_argon2_hashed(api: Api) -> None:
     user = await api.user()
     stored = await api.server.rt.pool.fetchval(
-        "SELECT password_hash FROM users WHERE id = $1", user.id)
+        "SELECT password_hash FROM users WHERE id = $1", user.id
+    )
     assert stored.startswith("$argon2id$") and PASSWORD not in stored

@@ -24,8 +24,12 @@ def _serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
     # output to a file, not a pipe: grandchildren (PostgreSQL, worker processes) may keep a
     # pipe open after the server exits
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "bartender.cli", "serve", "--port", str(port),
-                             *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     proc.log = log  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -79,8 +83,9 @@ def test_serve_demo_on_embedded_postgres_survives_restarts_and_kills() -> None:
 
     # the data survives a restart; --demo does not seed twice
     proc, base = _serve(data_dir, "--demo")
-    token = httpx.post(f"{base}/api/auth/login",
-                       json={"email": email, "password": password}).json()["access_token"]
+    token = httpx.post(
+        f"{base}/api/auth/login", json={"email": email, "password": password}
+    ).json()["access_token"]
     bars = httpx.get(f"{base}/api/bars", headers={"Authorization": f"Bearer {token}"}).json()
     assert len(bars["bars"]) == 1
     # a killed owner leaves a stale pid behind; the next start must clean it and still stop
@@ -94,7 +99,12 @@ def test_serve_demo_on_embedded_postgres_survives_restarts_and_kills() -> None:
 def test_migrate_command_is_idempotent(database_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": database_url}
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "bartender.cli", "migrate"], env=env,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "bartender.cli", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert "migrations applied" in done.stdout

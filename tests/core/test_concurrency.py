@@ -24,8 +24,9 @@ async def _race(base_url: str, bar: Bar, bodies: list[dict]) -> list[httpx.Respo
 
         async def one(client: httpx.AsyncClient, body: dict) -> httpx.Response:
             await start.wait()
-            return await client.post(f"/api/bars/{bar.id}/sales", headers=bar.owner.headers,
-                                     json=body)
+            return await client.post(
+                f"/api/bars/{bar.id}/sales", headers=bar.owner.headers, json=body
+            )
 
         tasks = [asyncio.create_task(one(c, b)) for c, b in zip(clients, bodies, strict=True)]
         await asyncio.sleep(0.05)
@@ -40,8 +41,10 @@ async def test_last_bottle_race_over_real_connections(api: Api, database_url: st
     bottle = await api.product(bar, "Dernière bouteille", stock=1)
     seq = await api.seq(bar)
     async with spawn_server(database_url) as other_process:
-        bodies = [{"id": str(uuid.uuid4()), "items": [{"product_id": bottle, "qty": 1}]}
-                  for _ in range(20)]
+        bodies = [
+            {"id": str(uuid.uuid4()), "items": [{"product_id": bottle, "qty": 1}]}
+            for _ in range(20)
+        ]
         results = await _race(other_process, bar, bodies)
     statuses = sorted(r.status_code for r in results)
     assert statuses.count(201) == 1, statuses
@@ -58,8 +61,9 @@ async def test_hot_product_stock_ledger_and_seq_agree(api: Api, database_url: st
     bar = await api.bar()
     hot = await api.product(bar, "Flag", stock=150)
     async with spawn_server(database_url) as other_process:
-        bodies = [{"id": str(uuid.uuid4()), "items": [{"product_id": hot, "qty": 1}]}
-                  for _ in range(200)]
+        bodies = [
+            {"id": str(uuid.uuid4()), "items": [{"product_id": hot, "qty": 1}]} for _ in range(200)
+        ]
         results = await _race(other_process, bar, bodies)
     sold = sum(r.status_code == 201 for r in results)
     assert sold == 150, sorted(r.status_code for r in results)
@@ -67,12 +71,15 @@ async def test_hot_product_stock_ledger_and_seq_agree(api: Api, database_url: st
     pool = api.server.rt.pool
     stock, seq = await pool.fetchrow(
         "SELECT p.stock, b.seq FROM products p JOIN bars b ON b.id = p.bar_id WHERE p.id = $1",
-        uuid.UUID(hot))
+        uuid.UUID(hot),
+    )
     ledger_sum, ledger_rows, seqs = await pool.fetchrow(
         "SELECT sum(delta), count(*), array_agg(seq ORDER BY seq) FROM movements WHERE product_id = $1",
-        uuid.UUID(hot))
-    numbers = await pool.fetchval("SELECT array_agg(number ORDER BY number) FROM sales "
-                                  "WHERE bar_id = $1", uuid.UUID(bar.id))
+        uuid.UUID(hot),
+    )
+    numbers = await pool.fetchval(
+        "SELECT array_agg(number ORDER BY number) FROM sales WHERE bar_id = $1", uuid.UUID(bar.id)
+    )
     assert stock == 0 == ledger_sum
     assert ledger_rows == 1 + sold and seq == 1 + sold
     assert seqs == list(range(1, seq + 1))
@@ -84,8 +91,9 @@ class TestLockTimeout:
     def settings(self, database_url: str) -> Settings:
         return make_settings(database_url, lock_timeout_ms=300)
 
-    async def test_held_row_lock_answers_busy_and_changes_nothing(self, api: Api,
-                                                                  database_url: str) -> None:
+    async def test_held_row_lock_answers_busy_and_changes_nothing(
+        self, api: Api, database_url: str
+    ) -> None:
         bar = await api.bar()
         flag = await api.product(bar, "Flag", stock=5)
         seq = await api.seq(bar)
@@ -93,8 +101,7 @@ class TestLockTimeout:
         try:
             tx = holder.transaction()
             await tx.start()
-            await holder.execute("SELECT 1 FROM products WHERE id = $1 FOR UPDATE",
-                                 uuid.UUID(flag))
+            await holder.execute("SELECT 1 FROM products WHERE id = $1 FOR UPDATE", uuid.UUID(flag))
             sale_id = str(uuid.uuid4())
             r = await api.sell(bar, {flag: 1}, sale_id=sale_id)
             body = problem(r, 503, "busy")
@@ -122,9 +129,13 @@ async def test_opposite_line_orders_never_deadlock(api: Api) -> None:
     bar = await api.bar()
     a = await api.product(bar, "A", stock=100)
     b = await api.product(bar, "B", stock=100)
-    bodies = [{"id": str(uuid.uuid4()),
-               "items": [{"product_id": x, "qty": 1}, {"product_id": y, "qty": 1}]}
-              for x, y in [(a, b), (b, a)] * 20]
+    bodies = [
+        {
+            "id": str(uuid.uuid4()),
+            "items": [{"product_id": x, "qty": 1}, {"product_id": y, "qty": 1}],
+        }
+        for x, y in [(a, b), (b, a)] * 20
+    ]
     results = await _race(api.server.base_url, bar, bodies)
     assert [r.status_code for r in results] == [201] * 40
     assert await api.stock(bar) == {a: 60, b: 60}

@@ -18,14 +18,42 @@ from hypothesis import strategies as st
 from tests.support import PASSWORD, TEST_SERVER_ENV, clone_template_sync, free_port
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20) | st.uuids().map(str),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["id", "items", "product_id", "qty", "counts", "counted",
-                                       "reason", "occurred_at", "supplier", "reference",
-                                       "name", "price", "cost", "active", "role", "email"])
-                      | st.text(max_size=8), children, max_size=5),
-    max_leaves=12)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.uuids().map(str),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "items",
+                    "product_id",
+                    "qty",
+                    "counts",
+                    "counted",
+                    "reason",
+                    "occurred_at",
+                    "supplier",
+                    "reference",
+                    "name",
+                    "price",
+                    "cost",
+                    "active",
+                    "role",
+                    "email",
+                ]
+            )
+            | st.text(max_size=8),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=12,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +61,18 @@ def live(pg_admin_url: str, template_url: str) -> Iterator[dict]:
     """A separate server process on a fresh database, with a bar, a product and a manager."""
     url = clone_template_sync(pg_admin_url)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-                            env={**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": url,
-                                 "BARTENDER_LOG_LEVEL": "WARNING",
-                                 "BARTENDER_LOGIN_MAX_PER_ADDRESS": "100000"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
+        env={
+            **os.environ,
+            **TEST_SERVER_ENV,
+            "DATABASE_URL": url,
+            "BARTENDER_LOG_LEVEL": "WARNING",
+            "BARTENDER_LOGIN_MAX_PER_ADDRESS": "100000",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=30) as http:
@@ -49,21 +84,37 @@ def live(pg_admin_url: str, template_url: str) -> Iterator[dict]:
                     time.sleep(0.05)
             email = f"fuzz-{uuid.uuid4().hex[:6]}@example.com"
             http.post("/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "F"})
-            token = http.post("/api/auth/login",
-                              json={"email": email, "password": PASSWORD}).json()["access_token"]
+            token = http.post(
+                "/api/auth/login", json={"email": email, "password": PASSWORD}
+            ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
-            bar = http.post("/api/bars", headers=headers,
-                            json={"name": "Fuzz", "currency": "EUR",
-                                  "timezone": "Europe/Paris"}).json()["id"]
-            product = http.post(f"/api/bars/{bar}/products", headers=headers,
-                                json={"name": "Flag", "category": "B", "price": 250,
-                                      "low_threshold": 1, "par_level": 5}).json()["id"]
+            bar = http.post(
+                "/api/bars",
+                headers=headers,
+                json={"name": "Fuzz", "currency": "EUR", "timezone": "Europe/Paris"},
+            ).json()["id"]
+            product = http.post(
+                f"/api/bars/{bar}/products",
+                headers=headers,
+                json={
+                    "name": "Flag",
+                    "category": "B",
+                    "price": 250,
+                    "low_threshold": 1,
+                    "par_level": 5,
+                },
+            ).json()["id"]
             sale = str(uuid.uuid4())
-            http.post(f"/api/bars/{bar}/deliveries", headers=headers,
-                      json={"id": str(uuid.uuid4()),
-                            "items": [{"product_id": product, "qty": 100}]})
-            http.post(f"/api/bars/{bar}/sales", headers=headers,
-                      json={"id": sale, "items": [{"product_id": product, "qty": 1}]})
+            http.post(
+                f"/api/bars/{bar}/deliveries",
+                headers=headers,
+                json={"id": str(uuid.uuid4()), "items": [{"product_id": product, "qty": 100}]},
+            )
+            http.post(
+                f"/api/bars/{bar}/sales",
+                headers=headers,
+                json={"id": sale, "items": [{"product_id": product, "qty": 1}]},
+            )
             yield {"base": base, "headers": headers, "bar": bar, "product": product, "sale": sale}
     finally:
         proc.terminate()
@@ -71,11 +122,18 @@ def live(pg_admin_url: str, template_url: str) -> Iterator[dict]:
 
 
 WRITE_ENDPOINTS = [
-    ("POST", "/api/auth/signup"), ("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"),
-    ("POST", "/api/bars"), ("PATCH", "/api/bars/{bar}"), ("POST", "/api/bars/{bar}/staff"),
-    ("POST", "/api/bars/{bar}/products"), ("PATCH", "/api/bars/{bar}/products/{product}"),
-    ("POST", "/api/bars/{bar}/sales"), ("POST", "/api/bars/{bar}/deliveries"),
-    ("POST", "/api/bars/{bar}/stock-counts"), ("POST", "/api/bars/{bar}/sales/{sale}/void"),
+    ("POST", "/api/auth/signup"),
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/refresh"),
+    ("POST", "/api/bars"),
+    ("PATCH", "/api/bars/{bar}"),
+    ("POST", "/api/bars/{bar}/staff"),
+    ("POST", "/api/bars/{bar}/products"),
+    ("PATCH", "/api/bars/{bar}/products/{product}"),
+    ("POST", "/api/bars/{bar}/sales"),
+    ("POST", "/api/bars/{bar}/deliveries"),
+    ("POST", "/api/bars/{bar}/stock-counts"),
+    ("POST", "/api/bars/{bar}/sales/{sale}/void"),
 ]
 
 
@@ -93,8 +151,10 @@ def test_no_body_makes_a_500(live: dict, endpoint: tuple[str, str], body: object
             assert {"type", "title", "status", "detail"} <= set(problem)
             assert problem["status"] == r.status_code and "/" not in problem["type"]
         stock = http.get(f"/api/bars/{live['bar']}/products", headers=live["headers"]).json()
-        ledger = http.get(f"/api/bars/{live['bar']}/movements", headers=live["headers"],
-                          params={"limit": 1000}).json()["movements"]
+        ledger = http.get(
+            f"/api/bars/{live['bar']}/movements", headers=live["headers"], params={"limit": 1000}
+        ).json()["movements"]
         for product in stock["products"]:
-            assert product["stock"] == sum(m["delta"] for m in ledger
-                                           if m["product_id"] == product["id"])
+            assert product["stock"] == sum(
+                m["delta"] for m in ledger if m["product_id"] == product["id"]
+            )

@@ -30,8 +30,9 @@ async def test_snapshot_lists_every_active_product(api: Api) -> None:
     flag = await api.product(bar, "Flag", stock=4)
     empty = await api.product(bar, "Empty")
     hidden = await api.product(bar, "Hidden", stock=2)
-    await api.http.patch(f"/api/bars/{bar.id}/products/{hidden}", headers=bar.owner.headers,
-                         json={"active": False})
+    await api.http.patch(
+        f"/api/bars/{bar.id}/products/{hidden}", headers=bar.owner.headers, json={"active": False}
+    )
     r = await _poll(api, bar)
     assert r.status_code == 200
     body = r.json()
@@ -40,7 +41,9 @@ async def test_snapshot_lists_every_active_product(api: Api) -> None:
     assert 1000 <= body["poll_interval_ms"] <= 60000
     assert "changes" not in body
     assert sorted(body["snapshot"], key=lambda s: s["stock"]) == [
-        {"product_id": empty, "stock": 0}, {"product_id": flag, "stock": 4}]
+        {"product_id": empty, "stock": 0},
+        {"product_id": flag, "stock": 4},
+    ]
 
 
 async def test_changes_since_are_net_and_etag_answers_304(api: Api) -> None:
@@ -55,7 +58,9 @@ async def test_changes_since_are_net_and_etag_answers_304(api: Api) -> None:
     body = r.json()
     assert body["seq"] == base + 2 and "snapshot" not in body
     assert sorted(body["changes"], key=lambda c: c["stock"]) == [
-        {"product_id": flag, "stock": 7}, {"product_id": coke, "stock": 9}]
+        {"product_id": flag, "stock": 7},
+        {"product_id": coke, "stock": 9},
+    ]
     assert (await _poll(api, bar, since=base + 2)).json()["changes"] == []
     for tag in (f'"{base + 2}"', f'W/"{base + 2}"'):
         not_modified = await _poll(api, bar, since=base + 2, etag=tag)
@@ -64,7 +69,9 @@ async def test_changes_since_are_net_and_etag_answers_304(api: Api) -> None:
     stale = await _poll(api, bar, since=base + 1, etag=f'"{base + 1}"')
     assert stale.status_code == 200
     assert sorted(stale.json()["changes"], key=lambda c: c["stock"]) == [
-        {"product_id": flag, "stock": 7}, {"product_id": coke, "stock": 9}]
+        {"product_id": flag, "stock": 7},
+        {"product_id": coke, "stock": 9},
+    ]
 
 
 async def test_an_unchanged_poll_issues_no_query(api: Api) -> None:
@@ -99,8 +106,7 @@ async def test_listen_loss_falls_back_to_the_database_then_resyncs(api: Api) -> 
     assert not rt.feed.live
     await api.sell(bar, {flag: 1})
     r = await _poll(api, bar, since=seq)  # served from PostgreSQL, not stale memory
-    assert r.json()["seq"] == seq + 1 and r.json()["changes"] == [{"product_id": flag,
-                                                                   "stock": 4}]
+    assert r.json()["seq"] == seq + 1 and r.json()["changes"] == [{"product_id": flag, "stock": 4}]
     for _ in range(300):
         if rt.feed.live:
             break
@@ -111,15 +117,17 @@ async def test_listen_loss_falls_back_to_the_database_then_resyncs(api: Api) -> 
     assert [e.seq for e in state.history][-1] == seq + 1
     await api.sell(bar, {flag: 1})
     await _settled(api, bar, seq + 2)
-    assert (await _poll(api, bar, since=seq)).json()["changes"] == [{"product_id": flag,
-                                                                     "stock": 3}]
+    assert (await _poll(api, bar, since=seq)).json()["changes"] == [
+        {"product_id": flag, "stock": 3}
+    ]
 
 
 async def test_bad_since_is_400(api: Api) -> None:
     bar = await api.bar()
     for bad in ("-1", "abc"):
-        r = await api.http.get(f"/api/bars/{bar.id}/stock", headers=bar.owner.headers,
-                               params={"since": bad})
+        r = await api.http.get(
+            f"/api/bars/{bar.id}/stock", headers=bar.owner.headers, params={"since": bad}
+        )
         assert r.status_code == 400 and r.json()["type"] == "invalid_request"
 
 
@@ -127,13 +135,25 @@ async def test_a_transaction_too_large_for_notify_is_read_from_the_ledger(api: A
     """A NOTIFY payload must stay under 8000 bytes: a 150-product count sends only its seq."""
     bar = await api.bar()
     pool = api.server.rt.pool
-    products = [str(await pool.fetchval(
-        "INSERT INTO products (bar_id, name, price) VALUES ($1, $2, 100) RETURNING id",
-        uuid.UUID(bar.id), f"P{i:03}")) for i in range(150)]
+    products = [
+        str(
+            await pool.fetchval(
+                "INSERT INTO products (bar_id, name, price) VALUES ($1, $2, 100) RETURNING id",
+                uuid.UUID(bar.id),
+                f"P{i:03}",
+            )
+        )
+        for i in range(150)
+    ]
     seq = (await _poll(api, bar)).json()["seq"]  # warm: this process now follows the bar
-    r = await api.http.post(f"/api/bars/{bar.id}/stock-counts", headers=bar.owner.headers,
-                            json={"id": str(uuid.uuid4()),
-                                  "counts": [{"product_id": p, "counted": 7} for p in products]})
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/stock-counts",
+        headers=bar.owner.headers,
+        json={
+            "id": str(uuid.uuid4()),
+            "counts": [{"product_id": p, "counted": 7} for p in products],
+        },
+    )
     assert r.status_code == 201 and len(r.content) > 8000
     await _settled(api, bar, seq + 1)
     event = api.server.rt.feed.bars[uuid.UUID(bar.id)].history[-1]

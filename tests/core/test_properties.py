@@ -21,12 +21,24 @@ from tests.support import clone_template_sync
 PRODUCTS = 3
 
 op = st.one_of(
-    st.tuples(st.just("sell"), st.lists(st.tuples(st.integers(0, PRODUCTS - 1),
-                                                  st.integers(1, 6)), min_size=1, max_size=4)),
-    st.tuples(st.just("deliver"), st.lists(st.tuples(st.integers(0, PRODUCTS - 1),
-                                                     st.integers(1, 10)), min_size=1, max_size=3)),
-    st.tuples(st.just("count"), st.lists(st.tuples(st.integers(0, PRODUCTS - 1),
-                                                   st.integers(0, 12)), min_size=1, max_size=3)),
+    st.tuples(
+        st.just("sell"),
+        st.lists(
+            st.tuples(st.integers(0, PRODUCTS - 1), st.integers(1, 6)), min_size=1, max_size=4
+        ),
+    ),
+    st.tuples(
+        st.just("deliver"),
+        st.lists(
+            st.tuples(st.integers(0, PRODUCTS - 1), st.integers(1, 10)), min_size=1, max_size=3
+        ),
+    ),
+    st.tuples(
+        st.just("count"),
+        st.lists(
+            st.tuples(st.integers(0, PRODUCTS - 1), st.integers(0, 12)), min_size=1, max_size=3
+        ),
+    ),
     st.tuples(st.just("void"), st.integers(0, 50)),
     st.tuples(st.just("replay"), st.integers(0, 50)),
 )
@@ -40,13 +52,23 @@ def property_db(pg_admin_url: str, template_url: str) -> str:
 async def _play(url: str, ops: list) -> None:
     conn = await asyncpg.connect(url)
     try:
-        user = await conn.fetchval("INSERT INTO users (email, name, password_hash) VALUES "
-                                   "($1, 'P', 'x') RETURNING id", f"{uuid.uuid4()}@p.test")
-        bar = await conn.fetchval("INSERT INTO bars (name, currency, timezone) VALUES "
-                                  "('P', 'EUR', 'Europe/Paris') RETURNING id")
-        products = [await conn.fetchval(
-            "INSERT INTO products (bar_id, name, price, cost) VALUES ($1, $2, 250, 100) "
-            "RETURNING id", bar, f"p{i}") for i in range(PRODUCTS)]
+        user = await conn.fetchval(
+            "INSERT INTO users (email, name, password_hash) VALUES ($1, 'P', 'x') RETURNING id",
+            f"{uuid.uuid4()}@p.test",
+        )
+        bar = await conn.fetchval(
+            "INSERT INTO bars (name, currency, timezone) VALUES "
+            "('P', 'EUR', 'Europe/Paris') RETURNING id"
+        )
+        products = [
+            await conn.fetchval(
+                "INSERT INTO products (bar_id, name, price, cost) VALUES ($1, $2, 250, 100) "
+                "RETURNING id",
+                bar,
+                f"p{i}",
+            )
+            for i in range(PRODUCTS)
+        ]
         done: list[tuple[str, dict, str]] = []  # (function, request, body)
         sales: list[str] = []
         committed = 0
@@ -54,16 +76,24 @@ async def _play(url: str, ops: list) -> None:
             if kind in ("sell", "deliver", "count"):
                 key = "counted" if kind == "count" else "qty"
                 field = "counts" if kind == "count" else "items"
-                request = {"id": str(uuid.uuid4()),
-                           field: [{"product_id": str(products[i]), key: q} for i, q in arg]}
+                request = {
+                    "id": str(uuid.uuid4()),
+                    field: [{"product_id": str(products[i]), key: q} for i, q in arg],
+                }
                 fn = {"sell": "bt_sell", "deliver": "bt_deliver", "count": "bt_count"}[kind]
                 seq_before = await conn.fetchval("SELECT seq FROM bars WHERE id = $1", bar)
                 try:
-                    row = await conn.fetchrow(f"SELECT replayed, body::text FROM {fn}($1, $2, $3)",
-                                              bar, user, json.dumps(request))
+                    row = await conn.fetchrow(
+                        f"SELECT replayed, body::text FROM {fn}($1, $2, $3)",
+                        bar,
+                        user,
+                        json.dumps(request),
+                    )
                 except asyncpg.PostgresError as exc:
                     assert kind == "sell" and exc.sqlstate == "BTI01", exc
-                    assert await conn.fetchval("SELECT seq FROM bars WHERE id = $1", bar) == seq_before
+                    assert (
+                        await conn.fetchval("SELECT seq FROM bars WHERE id = $1", bar) == seq_before
+                    )
                     continue
                 assert not row["replayed"]
                 done.append((fn, request, row["body"]))
@@ -73,41 +103,65 @@ async def _play(url: str, ops: list) -> None:
                     committed += 1
             elif kind == "void" and sales:
                 sale_id = sales[arg % len(sales)]
-                first = await conn.fetchrow("SELECT replayed, body::text FROM bt_void($1, $2, $3, 'p')",
-                                            bar, uuid.UUID(sale_id), user)
+                first = await conn.fetchrow(
+                    "SELECT replayed, body::text FROM bt_void($1, $2, $3, 'p')",
+                    bar,
+                    uuid.UUID(sale_id),
+                    user,
+                )
                 committed += 0 if first["replayed"] else 1
-                again = await conn.fetchrow("SELECT replayed, body::text FROM bt_void($1, $2, $3, 'q')",
-                                            bar, uuid.UUID(sale_id), user)
+                again = await conn.fetchrow(
+                    "SELECT replayed, body::text FROM bt_void($1, $2, $3, 'q')",
+                    bar,
+                    uuid.UUID(sale_id),
+                    user,
+                )
                 assert again["replayed"] and again["body"] == first["body"]
             elif kind == "replay" and done:
                 fn, request, body = done[arg % len(done)]
-                row = await conn.fetchrow(f"SELECT replayed, body::text FROM {fn}($1, $2, $3)",
-                                          bar, user, json.dumps(request))
+                row = await conn.fetchrow(
+                    f"SELECT replayed, body::text FROM {fn}($1, $2, $3)",
+                    bar,
+                    user,
+                    json.dumps(request),
+                )
                 assert row["replayed"] and row["body"] == body
 
         mismatched = await conn.fetch(
             "SELECT p.id FROM products p LEFT JOIN movements m ON m.product_id = p.id "
             "WHERE p.bar_id = $1 GROUP BY p.id, p.stock HAVING p.stock <> COALESCE(sum(m.delta), 0)",
-            bar)
+            bar,
+        )
         assert mismatched == []
-        assert await conn.fetchval("SELECT bool_and(stock >= 0) FROM products WHERE bar_id = $1", bar)
+        assert await conn.fetchval(
+            "SELECT bool_and(stock >= 0) FROM products WHERE bar_id = $1", bar
+        )
         seq = await conn.fetchval("SELECT seq FROM bars WHERE id = $1", bar)
-        seqs = await conn.fetchval("SELECT array_agg(DISTINCT seq ORDER BY seq) FROM movements "
-                                   "WHERE bar_id = $1", bar)
+        seqs = await conn.fetchval(
+            "SELECT array_agg(DISTINCT seq ORDER BY seq) FROM movements WHERE bar_id = $1", bar
+        )
         assert seq == committed and (seqs or []) == list(range(1, seq + 1))
-        numbers = await conn.fetchval("SELECT array_agg(number ORDER BY number) FROM sales "
-                                      "WHERE bar_id = $1", bar)
+        numbers = await conn.fetchval(
+            "SELECT array_agg(number ORDER BY number) FROM sales WHERE bar_id = $1", bar
+        )
         assert (numbers or []) == list(range(1, len(sales) + 1))
         # each product's last ledger row says what the stock is
-        assert await conn.fetchval(
-            "SELECT count(*) FROM products p WHERE p.bar_id = $1 AND p.stock <> COALESCE(("
-            "SELECT stock_after FROM movements m WHERE m.product_id = p.id "
-            "ORDER BY seq DESC LIMIT 1), 0)", bar) == 0
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM products p WHERE p.bar_id = $1 AND p.stock <> COALESCE(("
+                "SELECT stock_after FROM movements m WHERE m.product_id = p.id "
+                "ORDER BY seq DESC LIMIT 1), 0)",
+                bar,
+            )
+            == 0
+        )
     finally:
         await conn.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=st.lists(op, min_size=1, max_size=25))
 def test_books_always_balance(property_db: str, ops: list) -> None:
     asyncio.run(_play(property_db, ops))

@@ -22,9 +22,11 @@ async def business_today(server: RunningServer, bar: Bar) -> dt.date:
         await conn.close()
 
 
-async def give_past(server: RunningServer, bar: Bar,
-                    past: dict[str, tuple[list[int] | np.ndarray, list[int] | np.ndarray]],
-                    ) -> list[dt.date]:
+async def give_past(
+    server: RunningServer,
+    bar: Bar,
+    past: dict[str, tuple[list[int] | np.ndarray, list[int] | np.ndarray]],
+) -> list[dt.date]:
     """Backfill `past` = {product_id: (arrivals per day, sales per day)} ending yesterday."""
     today = await business_today(server, bar)
     days = len(next(iter(past.values()))[0])
@@ -32,9 +34,17 @@ async def give_past(server: RunningServer, bar: Bar,
     conn = await asyncpg.connect(server.rt.settings.database_url)
     try:
         async with conn.transaction():
-            await backfill(conn, uuid.UUID(bar.id), uuid.UUID(bar.owner.id), dates,
-                           [ProductPast(uuid.UUID(pid), np.asarray(a), np.asarray(s))
-                            for pid, (a, s) in past.items()], seed=7)
+            await backfill(
+                conn,
+                uuid.UUID(bar.id),
+                uuid.UUID(bar.owner.id),
+                dates,
+                [
+                    ProductPast(uuid.UUID(pid), np.asarray(a), np.asarray(s))
+                    for pid, (a, s) in past.items()
+                ],
+                seed=7,
+            )
     finally:
         await conn.close()
     return dates

@@ -12,12 +12,14 @@ from tests.forecast.support import business_today, give_past, restocked, weekly_
 from tests.support import Api, make_settings, start_server
 
 EARLIER_SALE = (
-    "SELECT id FROM sales WHERE bar_id = $1 AND business_date < $2 ORDER BY number LIMIT 1")
+    "SELECT id FROM sales WHERE bar_id = $1 AND business_date < $2 ORDER BY number LIMIT 1"
+)
 
 
 async def _get(api: Api, bar) -> dict:  # type: ignore[no-untyped-def]
-    r = await api.http.get(f"/api/bars/{bar.id}/forecast", headers=bar.owner.headers,
-                           params={"horizon_days": 7})
+    r = await api.http.get(
+        f"/api/bars/{bar.id}/forecast", headers=bar.owner.headers, params={"horizon_days": 7}
+    )
     assert r.status_code == 200, r.text
     return {p["product_id"]: p for p in r.json()["products"]} | {"_": r.json()}
 
@@ -41,9 +43,13 @@ async def test_cache_holds_for_the_day_and_refits_when_history_changes(api: Api)
     assert forecaster.fits_run == 1
     assert warm[beer]["stock"] == stock - 3
     assert warm["_"]["fitted_at"] == first["_"]["fitted_at"]
-    assert (await api.http.post(f"/api/bars/{bar.id}/sales/{sale.json()['id']}/void",
-                                headers=bar.owner.headers, json={"reason": "test"})
-            ).status_code == 200
+    assert (
+        await api.http.post(
+            f"/api/bars/{bar.id}/sales/{sale.json()['id']}/void",
+            headers=bar.owner.headers,
+            json={"reason": "test"},
+        )
+    ).status_code == 200
     await _get(api, bar)
     assert forecaster.fits_run == 1  # a void of today's sale: still today's business
 
@@ -55,8 +61,9 @@ async def test_cache_holds_for_the_day_and_refits_when_history_changes(api: Api)
     assert added["_"]["fitted_at"] == first["_"]["fitted_at"]
 
     # an offline sale from yesterday changes the history: refit
-    yesterday_evening = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(21, 0),
-                                            tzinfo=dt.UTC)  # Africa/Abidjan is UTC+0
+    yesterday_evening = dt.datetime.combine(
+        today - dt.timedelta(days=1), dt.time(21, 0), tzinfo=dt.UTC
+    )  # Africa/Abidjan is UTC+0
     r = await api.sell(bar, {beer: 2}, occurred_at=yesterday_evening.isoformat())
     assert r.status_code == 201 and r.json()["business_date"] < today.isoformat()
     refitted = await _get(api, bar)
@@ -69,8 +76,11 @@ async def test_cache_holds_for_the_day_and_refits_when_history_changes(api: Api)
         old_sale = await conn.fetchval(EARLIER_SALE, uuid.UUID(bar.id), today)
     finally:
         await conn.close()
-    r = await api.http.post(f"/api/bars/{bar.id}/sales/{old_sale}/void",
-                            headers=bar.owner.headers, json={"reason": "wrong table"})
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/sales/{old_sale}/void",
+        headers=bar.owner.headers,
+        json={"reason": "wrong table"},
+    )
     assert r.status_code == 200, r.text
     await _get(api, bar)
     assert forecaster.fits_run == 4
@@ -83,8 +93,9 @@ async def test_cache_holds_for_the_day_and_refits_when_history_changes(api: Api)
     assert forecaster.fits_run == 5
 
     # so does a change of the bar's day
-    r = await api.http.patch(f"/api/bars/{bar.id}", headers=bar.owner.headers,
-                             json={"day_starts_at": "05:00"})
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}", headers=bar.owner.headers, json={"day_starts_at": "05:00"}
+    )
     assert r.status_code == 200, r.text
     await _get(api, bar)
     assert forecaster.fits_run == 6
@@ -110,8 +121,11 @@ async def test_fitting_runs_in_worker_processes(database_url: str) -> None:
             beer = await api.product(bar, "Flag", par_level=60)
             whisky = await api.product(bar, "Whisky", par_level=6)
             sales = weekly_demand(35, seed=2)
-            await give_past(server, bar, {beer: (restocked(sales), sales),
-                                          whisky: (restocked(sales // 10, 5), sales // 10)})
+            await give_past(
+                server,
+                bar,
+                {beer: (restocked(sales), sales), whisky: (restocked(sales // 10, 5), sales // 10)},
+            )
             body = await _get(api, bar)
             assert {body[beer]["family"], body[whisky]["family"]} <= {"smooth", "intermittent"}
             pool = server.rt.forecaster._executor

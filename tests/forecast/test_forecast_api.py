@@ -12,13 +12,21 @@ import pytest
 from tests.forecast.support import business_today, give_past, restocked, weekly_demand
 from tests.support import Api
 
-KEYS = {"product_id", "model", "daily", "days_until_stockout", "reorder_point", "safety_stock",
-        "suggested_order_qty"}
+KEYS = {
+    "product_id",
+    "model",
+    "daily",
+    "days_until_stockout",
+    "reorder_point",
+    "safety_stock",
+    "suggested_order_qty",
+}
 
 
 async def _forecast(api: Api, bar, user=None, **params):  # type: ignore[no-untyped-def]
-    return await api.http.get(f"/api/bars/{bar.id}/forecast",
-                              headers=(user or bar.owner).headers, params=params)
+    return await api.http.get(
+        f"/api/bars/{bar.id}/forecast", headers=(user or bar.owner).headers, params=params
+    )
 
 
 async def test_shape_roles_and_invariants(api: Api) -> None:
@@ -27,10 +35,14 @@ async def test_shape_roles_and_invariants(api: Api) -> None:
     whisky = await api.product(bar, "Whisky", par_level=6)
     sales = weekly_demand(42, seed=1)
     rare = (np.random.default_rng(2).random(42) < 0.2).astype(np.int64) * 2
-    await give_past(api.server, bar, {beer: (restocked(sales), sales),
-                                      whisky: (restocked(rare, 10), rare)})
-    manager, staff, stranger = (await api.member(bar, "manager"), await api.member(bar, "staff"),
-                                await api.user())
+    await give_past(
+        api.server, bar, {beer: (restocked(sales), sales), whisky: (restocked(rare, 10), rare)}
+    )
+    manager, staff, stranger = (
+        await api.member(bar, "manager"),
+        await api.member(bar, "staff"),
+        await api.user(),
+    )
     today = await business_today(api.server, bar)
 
     r = await _forecast(api, bar, manager, horizon_days=21)
@@ -43,7 +55,8 @@ async def test_shape_roles_and_invariants(api: Api) -> None:
         assert set(product) >= KEYS
         assert len(product["daily"]) == 21
         assert [d["date"] for d in product["daily"]] == [
-            (today + dt.timedelta(days=i)).isoformat() for i in range(1, 22)]
+            (today + dt.timedelta(days=i)).isoformat() for i in range(1, 22)
+        ]
         for day in product["daily"]:
             assert 0 <= day["p10"] <= day["p50"] <= day["p90"]
         for key in ("reorder_point", "safety_stock", "suggested_order_qty"):
@@ -81,8 +94,10 @@ async def test_dates_follow_the_bars_business_day(api: Api) -> None:
     expected_today = (local - dt.timedelta(hours=10)).date()
     body = (await _forecast(api, bar, horizon_days=3)).json()
     assert body["business_date"] == expected_today.isoformat()
-    assert body["products"][0]["daily"][0]["date"] == (
-        expected_today + dt.timedelta(days=1)).isoformat()
+    assert (
+        body["products"][0]["daily"][0]["date"]
+        == (expected_today + dt.timedelta(days=1)).isoformat()
+    )
 
 
 async def test_short_and_empty_histories_get_the_labelled_simple_model(api: Api) -> None:
@@ -119,7 +134,7 @@ async def test_stockout_days_are_missing_not_zero_demand(api: Api) -> None:
     history = product["history"]
     censored = [h["date"] for h in history if h["censored"]]
     dates = [h["date"] for h in history]
-    assert censored == dates[dates.index(censored[0]):][:7]  # day 30 (emptied) + 6 empty days
+    assert censored == dates[dates.index(censored[0]) :][:7]  # day 30 (emptied) + 6 empty days
     assert len(censored) == 7
     # counting the empty week as zero demand would pull the level well under 10
     assert all(9.0 <= d["mean"] <= 11.0 for d in product["daily"]), product["daily"]

@@ -24,8 +24,16 @@ def test_reorder_point_safety_stock_and_order_by_hand() -> None:
     # L = 2: mu_L = 20, sigma_L = sqrt(2 x 20) = 6.3246, z(0.95) x sigma_L = 10.40 -> SS 11
     # ROP = 20 + 11 = 31; end of today = 25 - 5 = 20 <= 31 -> order
     # T = max(par 50, 31) = 50; at arrival 20 - 20 = 0 left -> order 50
-    plan = reorder(stock=25, par_level=50, rest_of_today=5.0, daily_mean=FLAT_10,
-                   dispersion=2.0, lead_time_days=2, service_level=0.95, horizon_days=14)
+    plan = reorder(
+        stock=25,
+        par_level=50,
+        rest_of_today=5.0,
+        daily_mean=FLAT_10,
+        dispersion=2.0,
+        lead_time_days=2,
+        service_level=0.95,
+        horizon_days=14,
+    )
     assert (plan.safety_stock, plan.reorder_point, plan.suggested_order_qty) == (11, 31, 50)
     assert plan.lead_time_demand == 20.0
     # the stock covers tomorrow and the day after: out at the end of day 2
@@ -35,28 +43,68 @@ def test_reorder_point_safety_stock_and_order_by_hand() -> None:
 def test_order_tops_up_what_is_left_after_the_lead_time() -> None:
     # mu_L = 30 (L = 3), Poisson: sigma_L = sqrt(30) = 5.477, z(0.9) = 1.2816 -> 7.02 -> SS 8
     # ROP = 38; stock 38 at the end of today -> order; 38 - 30 = 8 left -> 60 - 8 = 52
-    plan = reorder(stock=38, par_level=60, rest_of_today=0.0, daily_mean=FLAT_10,
-                   dispersion=1.0, lead_time_days=3, service_level=0.9, horizon_days=14)
+    plan = reorder(
+        stock=38,
+        par_level=60,
+        rest_of_today=0.0,
+        daily_mean=FLAT_10,
+        dispersion=1.0,
+        lead_time_days=3,
+        service_level=0.9,
+        horizon_days=14,
+    )
     assert (plan.safety_stock, plan.reorder_point, plan.suggested_order_qty) == (8, 38, 52)
     assert plan.days_until_stockout == 3.8
 
 
 def test_no_order_above_the_reorder_point_and_never_negative() -> None:
-    plan = reorder(stock=100, par_level=50, rest_of_today=0.0, daily_mean=FLAT_10,
-                   dispersion=2.0, lead_time_days=2, service_level=0.95, horizon_days=14)
+    plan = reorder(
+        stock=100,
+        par_level=50,
+        rest_of_today=0.0,
+        daily_mean=FLAT_10,
+        dispersion=2.0,
+        lead_time_days=2,
+        service_level=0.95,
+        horizon_days=14,
+    )
     assert plan.suggested_order_qty == 0
     # a par under the reorder point: top up to the reorder point instead (T = max(par, ROP))
-    plan = reorder(stock=0, par_level=5, rest_of_today=0.0, daily_mean=FLAT_10,
-                   dispersion=2.0, lead_time_days=2, service_level=0.95, horizon_days=14)
+    plan = reorder(
+        stock=0,
+        par_level=5,
+        rest_of_today=0.0,
+        daily_mean=FLAT_10,
+        dispersion=2.0,
+        lead_time_days=2,
+        service_level=0.95,
+        horizon_days=14,
+    )
     assert plan.reorder_point == 31 and plan.suggested_order_qty == 31
 
 
 def test_zero_lead_time_needs_no_safety_stock() -> None:
-    plan = reorder(stock=3, par_level=24, rest_of_today=0.0, daily_mean=FLAT_10,
-                   dispersion=3.0, lead_time_days=0, service_level=0.99, horizon_days=14)
+    plan = reorder(
+        stock=3,
+        par_level=24,
+        rest_of_today=0.0,
+        daily_mean=FLAT_10,
+        dispersion=3.0,
+        lead_time_days=0,
+        service_level=0.99,
+        horizon_days=14,
+    )
     assert (plan.safety_stock, plan.reorder_point, plan.suggested_order_qty) == (0, 0, 0)
-    plan = reorder(stock=0, par_level=24, rest_of_today=0.0, daily_mean=FLAT_10,
-                   dispersion=3.0, lead_time_days=0, service_level=0.99, horizon_days=14)
+    plan = reorder(
+        stock=0,
+        par_level=24,
+        rest_of_today=0.0,
+        daily_mean=FLAT_10,
+        dispersion=3.0,
+        lead_time_days=0,
+        service_level=0.99,
+        horizon_days=14,
+    )
     assert plan.suggested_order_qty == 24
 
 
@@ -87,13 +135,16 @@ def test_history_rules_zero_fill_and_censoring() -> None:
     beer, late, gone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     day = [start + dt.timedelta(days=i) for i in range(6)]
     series = build_series(
-        today, start, [beer, late, gone],
+        today,
+        start,
+        [beer, late, gone],
         # beer moved before the window; late was first stocked on day 4; gone long ago
         {beer: start - dt.timedelta(days=30), late: day[4], gone: start - dt.timedelta(days=9)},
         sold=[(beer, day[0], 5), (beer, day[3], 4), (late, day[4], 2)],
         # beer sold out on day 0 and was restocked on day 2: days 0 and 1 are censored;
         # gone emptied before the window and was never restocked: all censored
-        empty_spells=[(beer, day[0], day[2]), (gone, start - dt.timedelta(days=2), None)])
+        empty_spells=[(beer, day[0], day[2]), (gone, start - dt.timedelta(days=2), None)],
+    )
     assert series[beer].start == start
     assert series[beer].sold.tolist() == [5, 0, 0, 4, 0, 0]
     assert series[beer].censored.tolist() == [True, True, False, False, False, False]
@@ -107,6 +158,12 @@ def test_an_empty_spell_restocked_the_same_day_censors_that_day_only() -> None:
     today = dt.date(2026, 3, 10)
     beer = uuid.uuid4()
     start = today - dt.timedelta(days=3)
-    series = build_series(today, start, [beer], {beer: start}, [],
-                          [(beer, start + dt.timedelta(days=1), start + dt.timedelta(days=1))])
+    series = build_series(
+        today,
+        start,
+        [beer],
+        {beer: start},
+        [],
+        [(beer, start + dt.timedelta(days=1), start + dt.timedelta(days=1))],
+    )
     assert series[beer].censored.tolist() == [False, True, False]

@@ -39,8 +39,14 @@ def test_intermittent_series_use_intermittent_models() -> None:
     assert is_intermittent(sales, censored)
     fit = fit_product(sales, censored, 15)
     assert fit.family == "intermittent"
-    candidates = {"SeasonalNaive(7)", "SeasonalES(7,alpha=0.1)", "CrostonSBA", "ADIDA", "IMAPA",
-                  "TSB(0.1,0.1)"}
+    candidates = {
+        "SeasonalNaive(7)",
+        "SeasonalES(7,alpha=0.1)",
+        "CrostonSBA",
+        "ADIDA",
+        "IMAPA",
+        "TSB(0.1,0.1)",
+    }
     assert fit.model in candidates
     assert set(fit.cv_mae) == candidates
     q = fit.quantiles()

@@ -68,12 +68,17 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
         await migrate(url)
         conn = await asyncpg.connect(url)
         try:
-            bar = await conn.fetchval("INSERT INTO bars (name, currency, timezone) "
-                                      "VALUES ('Bench', 'XOF', 'UTC') RETURNING id")
+            bar = await conn.fetchval(
+                "INSERT INTO bars (name, currency, timezone) "
+                "VALUES ('Bench', 'XOF', 'UTC') RETURNING id"
+            )
             await conn.execute(
                 "INSERT INTO products (bar_id, name, price, low_threshold, stock) "
                 "SELECT $1, 'P' || lpad(i::text, 5, '0'), 1000, 5, 100000 "
-                "FROM generate_series(1, $2) AS i", bar, args.products)
+                "FROM generate_series(1, $2) AS i",
+                bar,
+                args.products,
+            )
             await conn.execute("ANALYZE")
             await conn.execute(LOOP)
             alerts_hook = ALERTS_HOOK.read_text(encoding="utf-8")
@@ -82,15 +87,20 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
                 for name, sql in (("core", CORE_HOOK), ("alerts", alerts_hook)):
                     await conn.execute(sql)
                     async with conn.transaction():
-                        rounds[name].append(await conn.fetchval(
-                            "SELECT pg_temp.bench_hook($1)", args.calls))
-            await conn.execute("INSERT INTO webhooks (bar_id, url, events, secret) VALUES "
-                               "($1, 'https://hooks.example/x', "
-                               "ARRAY['stock.changed', 'sale.created'], 's')", bar)
+                        rounds[name].append(
+                            await conn.fetchval("SELECT pg_temp.bench_hook($1)", args.calls)
+                        )
+            await conn.execute(
+                "INSERT INTO webhooks (bar_id, url, events, secret) VALUES "
+                "($1, 'https://hooks.example/x', "
+                "ARRAY['stock.changed', 'sale.created'], 's')",
+                bar,
+            )
             for _ in range(args.rounds):
                 async with conn.transaction():
-                    rounds["alerts_1_webhook"].append(await conn.fetchval(
-                        "SELECT pg_temp.bench_hook($1)", args.calls))
+                    rounds["alerts_1_webhook"].append(
+                        await conn.fetchval("SELECT pg_temp.bench_hook($1)", args.calls)
+                    )
                 await conn.execute("DELETE FROM outbox")
         finally:
             await conn.close()
@@ -98,8 +108,11 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
         server.stop()
     medians = {k: round(statistics.median(v), 1) for k, v in rounds.items()}
     return {
-        "bench": "alerts_hook", "products": args.products, "calls": args.calls,
-        "rounds": args.rounds, "us_per_call_median": medians,
+        "bench": "alerts_hook",
+        "products": args.products,
+        "calls": args.calls,
+        "rounds": args.rounds,
+        "us_per_call_median": medians,
         "alerts_overhead_us": round(medians["alerts"] - medians["core"], 1),
         "machine": f"{platform.machine()} {os.cpu_count()} cpu, load {os.getloadavg()[0]:.1f}",
     }

@@ -47,8 +47,14 @@ def _fit_origin(args: tuple[int, list[tuple[np.ndarray, np.ndarray, int]]]) -> l
             out.append({})
             continue
         fit = fit_product(sales[start:origin], censored[start:origin], HORIZON + 8)
-        out.append({"model": fit.model, "family": fit.family, "mean": fit.mean,
-                    "dispersion": fit.dispersion})
+        out.append(
+            {
+                "model": fit.model,
+                "family": fit.family,
+                "mean": fit.mean,
+                "dispersion": fit.dispersion,
+            }
+        )
     return out
 
 
@@ -97,14 +103,21 @@ def main() -> int:
     first_origin = args.days
     # new products launch a week or two before the first origins: their first forecasts use
     # the short-history model, the later ones the backtested models
-    _, products = generate_bar(profiles, total_days, args.seed, dt.date(2026, 11, 1),
-                               lead_time=LEAD_TIME, new_products=max(1, args.products // 30),
-                               new_from=first_origin + 14)
+    _, products = generate_bar(
+        profiles,
+        total_days,
+        args.seed,
+        dt.date(2026, 11, 1),
+        lead_time=LEAD_TIME,
+        new_products=max(1, args.products // 30),
+        new_from=first_origin + 14,
+    )
     origins = [first_origin + 7 * k for k in range(args.origins)]
     payload = [(p.sales, p.censored, p.start) for p in products]
     with ProcessPoolExecutor(args.workers) as pool:
-        fits = dict(zip(origins, pool.map(_fit_origin, [(o, payload) for o in origins]),
-                        strict=True))
+        fits = dict(
+            zip(origins, pool.map(_fit_origin, [(o, payload) for o in origins]), strict=True)
+        )
 
     # accuracy: (ours, seasonal naive) per group
     acc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -114,12 +127,12 @@ def main() -> int:
             fit = fits[origin][index]
             if not fit:
                 continue
-            history = product.sales[product.start:origin].astype(float)
-            hist_censored = product.censored[product.start:origin]
-            truth = product.demand[origin + 1:origin + 1 + HORIZON].astype(float)
-            ours = fit["mean"][1:HORIZON + 1]
+            history = product.sales[product.start : origin].astype(float)
+            hist_censored = product.censored[product.start : origin]
+            truth = product.demand[origin + 1 : origin + 1 + HORIZON].astype(float)
+            ours = fit["mean"][1 : HORIZON + 1]
             naive = _seasonal_naive(history, HORIZON + 1)[1:]
-            q = demand_quantiles(fit["mean"], fit["dispersion"])[:, 1:HORIZON + 1]
+            q = demand_quantiles(fit["mean"], fit["dispersion"])[:, 1 : HORIZON + 1]
             scale = _scale(history, hist_censored)
             models_chosen[fit["model"]] += 1
             for group in ("overall", fit["family"]):
@@ -138,11 +151,13 @@ def main() -> int:
         mase, mase_naive = float(np.mean(g["mase"])), float(np.mean(g["mase_naive"]))
         accuracy[group] = {
             "forecasts": len(g["mase"]),
-            "mase": round(mase, 3), "mase_seasonal_naive": round(mase_naive, 3),
+            "mase": round(mase, 3),
+            "mase_seasonal_naive": round(mase_naive, 3),
             "mase_improvement_pct": round(100 * (1 - mase / mase_naive), 1),
             "mase_p50": round(float(np.mean(g["mase_p50"])), 3),
             "mase_p50_improvement_pct": round(
-                100 * (1 - float(np.mean(g["mase_p50"])) / mase_naive), 1),
+                100 * (1 - float(np.mean(g["mase_p50"])) / mase_naive), 1
+            ),
             "wape": round(sum(g["abs_err"]) / max(sum(g["volume"]), 1e-9), 3),
             "wape_p50": round(sum(g["abs_err_p50"]) / max(sum(g["volume"]), 1e-9), 3),
             "wape_seasonal_naive": round(sum(g["abs_err_naive"]) / max(sum(g["volume"]), 1e-9), 3),
@@ -160,28 +175,43 @@ def main() -> int:
     for index, product in enumerate(products):
         if not fits[origins[0]][index] or product.start >= first_origin:
             continue
-        demand = product.demand[first_origin:first_origin + span]
+        demand = product.demand[first_origin : first_origin + span]
         lower_par = max(1, round(product.par_level - 3 * product.profile.base))
 
-        def suggested(day: int, stock: int, on_order: int, index: int = index,
-                      par: int = product.par_level) -> int:
+        def suggested(
+            day: int, stock: int, on_order: int, index: int = index, par: int = product.par_level
+        ) -> int:
             origin = first_origin + 7 * (day // 7)
             fit = fits[origin][index]
             # days after this day's close, as seen from the weekly fit (day 0 = origin)
-            ahead = fit["mean"][(day % 7) + 1:]
-            plan = policy.reorder(stock + on_order, par, 0.0, ahead, fit["dispersion"],
-                                  LEAD_TIME, SERVICE_LEVEL, HORIZON)
+            ahead = fit["mean"][(day % 7) + 1 :]
+            plan = policy.reorder(
+                stock + on_order,
+                par,
+                0.0,
+                ahead,
+                fit["dispersion"],
+                LEAD_TIME,
+                SERVICE_LEVEL,
+                HORIZON,
+            )
             return plan.suggested_order_qty
 
-        def min_max(day: int, stock: int, on_order: int, low: int = product.low_threshold,
-                    par: int = product.par_level) -> int:
+        def min_max(
+            day: int,
+            stock: int,
+            on_order: int,
+            low: int = product.low_threshold,
+            par: int = product.par_level,
+        ) -> int:
             position = stock + on_order
             return par - position if position <= low else 0
 
         rules = {
             "forecast": suggested,
-            "forecast_par_minus_3_days":
-                lambda d, s, o, f=suggested, p=lower_par: f(d, s, o, par=p),
+            "forecast_par_minus_3_days": lambda d, s, o, f=suggested, p=lower_par: f(
+                d, s, o, par=p
+            ),
             "minmax": min_max,
         }
         for name, rule in rules.items():
@@ -189,17 +219,26 @@ def main() -> int:
                 sim[name][slot] += value
         evaluated += 1
     stock_simulation: dict[str, object] = {
-        "products": evaluated, "days": span, "lead_time_days": LEAD_TIME,
-        "service_level": SERVICE_LEVEL}
+        "products": evaluated,
+        "days": span,
+        "lead_time_days": LEAD_TIME,
+        "service_level": SERVICE_LEVEL,
+    }
     for name, (out, avg, orders) in sim.items():
-        stock_simulation[name] = {"stockout_days": int(out),
-                                  "avg_stock": round(avg / max(evaluated, 1), 2),
-                                  "orders": int(orders)}
+        stock_simulation[name] = {
+            "stockout_days": int(out),
+            "avg_stock": round(avg / max(evaluated, 1), 2),
+            "orders": int(orders),
+        }
 
     result = {
         "benchmark": "forecast_backtest",
-        "products": args.products, "history_days": args.days, "origins": args.origins,
-        "horizon_days": HORIZON, "seed": args.seed, "cpus": os.cpu_count(),
+        "products": args.products,
+        "history_days": args.days,
+        "origins": args.origins,
+        "horizon_days": HORIZON,
+        "seed": args.seed,
+        "cpus": os.cpu_count(),
         "accuracy": accuracy,
         "models_chosen": dict(sorted(models_chosen.items(), key=lambda kv: -kv[1])),
         "stock_simulation": stock_simulation,

@@ -48,8 +48,10 @@ from bartender.forecast.worker import warm_up
 
 async def run(args: argparse.Namespace, url: str) -> dict[str, object]:
     settings = make_settings(url, forecast_workers=args.workers, forecast_prewarm=False)
-    async with start_server(settings) as server, httpx.AsyncClient(
-            base_url=server.base_url, timeout=120) as http:
+    async with (
+        start_server(settings) as server,
+        httpx.AsyncClient(base_url=server.base_url, timeout=120) as http,
+    ):
         api = Api(http, server)
         bar = await api.bar()
         profiles = bar_profiles(args.products, args.seed)
@@ -58,10 +60,15 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, object]:
         try:
             today = await conn.fetchval(
                 "SELECT bt_business_date(now(), timezone, day_starts_at) FROM bars WHERE id = $1",
-                uuid.UUID(bar.id))
-            dates, products = generate_bar(profiles, args.days, args.seed,
-                                           today - dt.timedelta(days=1),
-                                           new_products=max(1, args.products // 30))
+                uuid.UUID(bar.id),
+            )
+            dates, products = generate_bar(
+                profiles,
+                args.days,
+                args.seed,
+                today - dt.timedelta(days=1),
+                new_products=max(1, args.products // 30),
+            )
             t0 = time.perf_counter()
             async with conn.transaction():
                 pasts = []
@@ -110,8 +117,12 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, object]:
         for product in body["products"]:
             models[product["model"]] = models.get(product["model"], 0) + 1
         return {
-            "benchmark": "forecast_cost", "products": args.products, "history_days": args.days,
-            "workers": args.workers, "cpus": os.cpu_count(), "movements": movements,
+            "benchmark": "forecast_cost",
+            "products": args.products,
+            "history_days": args.days,
+            "workers": args.workers,
+            "cpus": os.cpu_count(),
+            "movements": movements,
             "backfill_s": round(backfill_s, 2),
             "cold_s": [round(c, 2) for c in cold],
             "cold_median_s": round(statistics.median(cold), 2),
@@ -122,7 +133,8 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, object]:
             "warm_max_ms": round(1000 * max(warm), 1),
             "warm_in_process_p50_ms": round(1000 * statistics.median(in_process), 1),
             "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
-            "response_bytes": len(r.content), "models": models,
+            "response_bytes": len(r.content),
+            "models": models,
         }
 
 

@@ -53,6 +53,7 @@ HERE = Path(__file__).resolve().parent
 
 # -- measurements -------------------------------------------------------------------------------
 
+
 def percentiles(samples: list[float]) -> dict[str, float | None]:
     if not samples:
         return {"p50": None, "p95": None, "p99": None, "max": None}
@@ -113,43 +114,61 @@ class Target:
 
 # -- targets --------------------------------------------------------------------------------------
 
-async def bartender_target(base_url: str, bars: int, stock: int,
-                           session: aiohttp.ClientSession) -> Target:
+
+async def bartender_target(
+    base_url: str, bars: int, stock: int, session: aiohttp.ClientSession
+) -> Target:
     email = f"loadtest-{uuid.uuid4().hex[:10]}@example.com"
     password = uuid.uuid4().hex
-    async with session.post(f"{base_url}/api/auth/signup",
-                            json={"email": email, "password": password, "name": "Load"}) as r:
+    async with session.post(
+        f"{base_url}/api/auth/signup", json={"email": email, "password": password, "name": "Load"}
+    ) as r:
         assert r.status == 201, await r.text()
-    async with session.post(f"{base_url}/api/auth/login",
-                            json={"email": email, "password": password}) as r:
+    async with session.post(
+        f"{base_url}/api/auth/login", json={"email": email, "password": password}
+    ) as r:
         assert r.status == 200, await r.text()
         token = (await r.json())["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     products: dict[str, str] = {}
 
     async def make_bar(i: int) -> None:
-        async with session.post(f"{base_url}/api/bars", headers=headers,
-                                json={"name": f"Load {i}", "currency": "XOF",
-                                      "timezone": "Africa/Abidjan"}) as r:
+        async with session.post(
+            f"{base_url}/api/bars",
+            headers=headers,
+            json={"name": f"Load {i}", "currency": "XOF", "timezone": "Africa/Abidjan"},
+        ) as r:
             assert r.status == 201, await r.text()
             bar = (await r.json())["id"]
-        async with session.post(f"{base_url}/api/bars/{bar}/products", headers=headers,
-                                json={"name": "Flag", "category": "Bières", "price": 1000,
-                                      "low_threshold": 0, "par_level": 0}) as r:
+        async with session.post(
+            f"{base_url}/api/bars/{bar}/products",
+            headers=headers,
+            json={
+                "name": "Flag",
+                "category": "Bières",
+                "price": 1000,
+                "low_threshold": 0,
+                "par_level": 0,
+            },
+        ) as r:
             assert r.status == 201, await r.text()
             product = (await r.json())["id"]
-        async with session.post(f"{base_url}/api/bars/{bar}/deliveries", headers=headers,
-                                json={"id": str(uuid.uuid4()),
-                                      "items": [{"product_id": product, "qty": stock}]}) as r:
+        async with session.post(
+            f"{base_url}/api/bars/{bar}/deliveries",
+            headers=headers,
+            json={"id": str(uuid.uuid4()), "items": [{"product_id": product, "qty": stock}]},
+        ) as r:
             assert r.status == 201, await r.text()
         products[bar] = product
 
     await gather_bounded([make_bar(i) for i in range(bars)], 16)
 
     async def sell(bar: str) -> int:
-        async with session.post(f"{base_url}/api/bars/{bar}/sales", headers=headers,
-                                json={"id": str(uuid.uuid4()),
-                                      "items": [{"product_id": products[bar], "qty": 1}]}) as r:
+        async with session.post(
+            f"{base_url}/api/bars/{bar}/sales",
+            headers=headers,
+            json={"id": str(uuid.uuid4()), "items": [{"product_id": products[bar], "qty": 1}]},
+        ) as r:
             if r.status != 201:
                 raise RuntimeError(f"sale answered {r.status}: {await r.text()}")
             return int((await r.json())["seq"])
@@ -192,6 +211,7 @@ async def reference_target(port: int, bars: int) -> Target:
 
 # -- the run ---------------------------------------------------------------------------------------
 
+
 async def gather_bounded(coros: list[Awaitable[Any]], limit: int) -> list[Any]:
     gate = asyncio.Semaphore(limit)
 
@@ -204,8 +224,13 @@ async def gather_bounded(coros: list[Awaitable[Any]], limit: int) -> list[Any]:
 
 async def open_client(target: Target, client: Client, deflate: bool) -> float:
     started = time.perf_counter()
-    conn = await connect(target.ws_url, compression="deflate" if deflate else None,
-                         open_timeout=30, max_queue=None, ping_interval=None)
+    conn = await connect(
+        target.ws_url,
+        compression="deflate" if deflate else None,
+        open_timeout=30,
+        max_queue=None,
+        ping_interval=None,
+    )
     await conn.send(json.dumps({"type": "auth", "token": target.token}))
     ready = json.loads(await conn.recv())
     if ready.get("type") != "ready":
@@ -246,20 +271,30 @@ async def listen(client: Client) -> None:
                 client.polls += 1
 
 
-async def measure(target: Target, *, clients: int, rate: float, duration: float,
-                  pids: list[int], deflate: bool, connect_concurrency: int) -> dict[str, Any]:
+async def measure(
+    target: Target,
+    *,
+    clients: int,
+    rate: float,
+    duration: float,
+    pids: list[int],
+    deflate: bool,
+    connect_concurrency: int,
+) -> dict[str, Any]:
     server = ServerProcesses(pids) if pids else None
     fleet = [Client(bar=target.bars[i % len(target.bars)]) for i in range(clients)]
     # RSS per idle socket is the marginal cost: from half the sockets to all of them, so
     # the server's one-off warm-up (first sockets, pools, caches) does not count
     half = clients // 2
     connect_started = time.perf_counter()
-    connect_times = await gather_bounded([open_client(target, c, deflate) for c in fleet[:half]],
-                                         connect_concurrency)
+    connect_times = await gather_bounded(
+        [open_client(target, c, deflate) for c in fleet[:half]], connect_concurrency
+    )
     await asyncio.sleep(1.0)
     rss_half = server.rss() if server else 0
     connect_times += await gather_bounded(
-        [open_client(target, c, deflate) for c in fleet[half:]], connect_concurrency)
+        [open_client(target, c, deflate) for c in fleet[half:]], connect_concurrency
+    )
     connect_wall = time.perf_counter() - connect_started
     gc.freeze()  # everything alive now is long-lived: never scan it
     listeners = [asyncio.create_task(listen(c)) for c in fleet]
@@ -325,9 +360,13 @@ async def measure(target: Target, *, clients: int, rate: float, duration: float,
 
     return {
         "target": target.name,
-        "clients": clients, "bars": len(target.bars), "rate_target": rate,
+        "clients": clients,
+        "bars": len(target.bars),
+        "rate_target": rate,
         "duration_s": duration,
-        "sales_ok": len(sales), "sales_failed": failures, "sales_skipped_behind": behind,
+        "sales_ok": len(sales),
+        "sales_failed": failures,
+        "sales_skipped_behind": behind,
         "sales_per_s": round(len(sales) / drive_s, 1),
         "connect_ms": percentiles(connect_times) | {"wall_s": round(connect_wall, 2)},
         "sale_ms": percentiles([done - sent for _, _, sent, done in sales]),
@@ -340,13 +379,15 @@ async def measure(target: Target, *, clients: int, rate: float, duration: float,
         "gaps": sum(c.gaps for c in fleet),
         "poll_mode_messages": sum(c.polls for c in fleet),
         "server_rss_idle_kb_per_conn": round((rss_idle - rss_half) / (clients - half) / 1024, 2)
-        if server and clients > half else None,
+        if server and clients > half
+        else None,
         "server_rss_mb": round(rss_idle / 2**20, 1) if server else None,
         "server_cpu_cores": round(cpu_s / elapsed, 3) if server else None,
     }
 
 
 # -- processes the tester starts itself ----------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -355,8 +396,9 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def spawned(argv: list[str], health_url: str | None, port: int,
-                  env: dict[str, str] | None = None) -> AsyncIterator[subprocess.Popen[bytes]]:
+async def spawned(
+    argv: list[str], health_url: str | None, port: int, env: dict[str, str] | None = None
+) -> AsyncIterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
     try:
         for _ in range(600):
@@ -431,30 +473,45 @@ def summary(result: dict[str, Any]) -> str:
             f"{run['server_rss_mb']} MB, {run['server_cpu_cores']} CPU cores",
         ]
     if result.get("ratios"):
-        lines.append("bartender / reference: " + ", ".join(
-            f"{k} {v}" for k, v in result["ratios"].items()))
+        lines.append(
+            "bartender / reference: " + ", ".join(f"{k} {v}" for k, v in result["ratios"].items())
+        )
     return "\n".join(lines)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     raise_fd_limit(args.clients * (2 if args.reference else 1) + 1024)
     runs: list[dict[str, Any]] = []
-    common = {"clients": args.clients, "rate": args.rate, "duration": args.duration,
-              "deflate": not args.no_deflate, "connect_concurrency": args.connect_concurrency}
+    common = {
+        "clients": args.clients,
+        "rate": args.rate,
+        "duration": args.duration,
+        "deflate": not args.no_deflate,
+        "connect_concurrency": args.connect_concurrency,
+    }
     stock = int(args.rate * args.duration / args.bars * 2) + 100
     connector = aiohttp.TCPConnector(limit=128)
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+    ) as session:
         async with contextlib.AsyncExitStack() as stack:
             url, pids = args.url, list(args.server_pid or [])
             if args.spawn:
                 port = free_port()
-                env = {**os.environ, "BARTENDER_LOG_LEVEL": "WARNING",
-                       # measure the websocket server, not forecast workers warming up
-                       "BARTENDER_FORECAST_PREWARM": "0"}
-                proc = await stack.enter_async_context(spawned(
-                    [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-                    f"http://127.0.0.1:{port}/api/health", port, env))
+                env = {
+                    **os.environ,
+                    "BARTENDER_LOG_LEVEL": "WARNING",
+                    # measure the websocket server, not forecast workers warming up
+                    "BARTENDER_FORECAST_PREWARM": "0",
+                }
+                proc = await stack.enter_async_context(
+                    spawned(
+                        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
+                        f"http://127.0.0.1:{port}/api/health",
+                        port,
+                        env,
+                    )
+                )
                 url, pids = f"http://127.0.0.1:{port}", [proc.pid]
             check_local(url, args.allow_remote)
             target = await bartender_target(url.rstrip("/"), args.bars, stock, session)
@@ -462,16 +519,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await target.close()
     if args.reference:
         port = free_port()
-        async with spawned([sys.executable, str(HERE / "reference_server.py"), "--port",
-                            str(port)], None, port) as proc:
+        async with spawned(
+            [sys.executable, str(HERE / "reference_server.py"), "--port", str(port)], None, port
+        ) as proc:
             target = await reference_target(port, args.bars)
             runs.append(await measure(target, pids=[proc.pid], **common))
             await target.close()
     result: dict[str, Any] = {
         "tool": "bartender loadtest",
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu "
-                   f"{psutil.virtual_memory().total // 2**30} GiB, {platform.platform()}, "
-                   f"Python {platform.python_version()}",
+        f"{psutil.virtual_memory().total // 2**30} GiB, {platform.platform()}, "
+        f"Python {platform.python_version()}",
         "gc": "disabled",
         "deflate_offered": not args.no_deflate,
         "runs": runs,
@@ -479,33 +537,51 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if len(runs) == 2:
         ours, ref = runs
         result["ratios"] = {
-            "rss_per_idle_conn": ratio(ours["server_rss_idle_kb_per_conn"],
-                                       ref["server_rss_idle_kb_per_conn"]),
-            "request_to_delivery_p99": ratio(ours["request_to_delivery_ms"]["p99"],
-                                             ref["request_to_delivery_ms"]["p99"]),
+            "rss_per_idle_conn": ratio(
+                ours["server_rss_idle_kb_per_conn"], ref["server_rss_idle_kb_per_conn"]
+            ),
+            "request_to_delivery_p99": ratio(
+                ours["request_to_delivery_ms"]["p99"], ref["request_to_delivery_ms"]["p99"]
+            ),
             "cpu_cores": ratio(ours["server_cpu_cores"], ref["server_cpu_cores"]),
         }
     return result
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bartender loadtest", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="bartender loadtest",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--url", help="a running server, e.g. http://127.0.0.1:8000")
-    where.add_argument("--spawn", action="store_true",
-                       help="start `bartender serve` (DATABASE_URL or the embedded PostgreSQL)")
-    p.add_argument("--server-pid", type=int, action="append",
-                   help="server process to measure (RSS, CPU); repeatable")
+    where.add_argument(
+        "--spawn",
+        action="store_true",
+        help="start `bartender serve` (DATABASE_URL or the embedded PostgreSQL)",
+    )
+    p.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        help="server process to measure (RSS, CPU); repeatable",
+    )
     p.add_argument("--clients", type=int, default=1000)
     p.add_argument("--bars", type=int, default=100)
     p.add_argument("--rate", type=float, default=200.0, help="sales per second")
     p.add_argument("--duration", type=float, default=20.0, help="seconds of sales")
     p.add_argument("--connect-concurrency", type=int, default=100)
-    p.add_argument("--no-deflate", action="store_true",
-                   help="do not offer permessage-deflate (browsers offer it)")
-    p.add_argument("--reference", action="store_true",
-                   help="also measure a plain python-websockets server; report ratios")
+    p.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="do not offer permessage-deflate (browsers offer it)",
+    )
+    p.add_argument(
+        "--reference",
+        action="store_true",
+        help="also measure a plain python-websockets server; report ratios",
+    )
     p.add_argument("--allow-remote", action="store_true")
     return p
 

@@ -60,12 +60,18 @@ async def main() -> None:
             await seller.evaluate("document.getElementById('sell-feedback').dataset.outcome = ''")
         await browser.close()
     times.sort()
-    print(json.dumps({
-        "what": "tap Sell on one phone -> stock shown on another (ms)",
-        "sales": len(times), "median_ms": round(statistics.median(times), 1),
-        "p95_ms": round(times[int(len(times) * 0.95) - 1], 1), "max_ms": round(times[-1], 1),
-        "machine": f"{platform.machine()} {platform.system()} {platform.release()}",
-    }))
+    print(
+        json.dumps(
+            {
+                "what": "tap Sell on one phone -> stock shown on another (ms)",
+                "sales": len(times),
+                "median_ms": round(statistics.median(times), 1),
+                "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
+                "max_ms": round(times[-1], 1),
+                "machine": f"{platform.machine()} {platform.system()} {platform.release()}",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

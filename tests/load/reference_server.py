@@ -31,16 +31,31 @@ async def handler(ws: ServerConnection) -> None:
                 bar = message["bar_id"]
                 rooms.setdefault(bar, set()).add(ws)
                 joined.add(bar)
-                await ws.send(json.dumps({"type": "snapshot", "bar_id": bar,
-                                          "seq": seqs.get(bar, 0), "stock": []}))
-                await ws.send(json.dumps({"type": "mode", "bar_id": bar, "mode": "push",
-                                          "poll_interval_ms": 5000}))
+                await ws.send(
+                    json.dumps(
+                        {"type": "snapshot", "bar_id": bar, "seq": seqs.get(bar, 0), "stock": []}
+                    )
+                )
+                await ws.send(
+                    json.dumps(
+                        {"type": "mode", "bar_id": bar, "mode": "push", "poll_interval_ms": 5000}
+                    )
+                )
             elif kind == "publish":
                 bar = message["bar_id"]
                 seq = seqs[bar] = seqs.get(bar, 0) + 1
-                broadcast(rooms.get(bar, ()), json.dumps({
-                    "type": "stock", "bar_id": bar, "seq": seq, "cause": "sale",
-                    "changes": [{"product_id": message.get("product_id", ""), "stock": 0}]}))
+                broadcast(
+                    rooms.get(bar, ()),
+                    json.dumps(
+                        {
+                            "type": "stock",
+                            "bar_id": bar,
+                            "seq": seq,
+                            "cause": "sale",
+                            "changes": [{"product_id": message.get("product_id", ""), "stock": 0}],
+                        }
+                    ),
+                )
                 await ws.send(json.dumps({"type": "published", "bar_id": bar, "seq": seq}))
     finally:
         for bar in joined:

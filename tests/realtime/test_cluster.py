@@ -31,9 +31,12 @@ async def api_on(base_url: str, running: RunningServer | None = None) -> AsyncIt
 
 
 async def test_two_processes_behave_as_one_even_when_one_is_killed_mid_stream(
-        database_url: str, redis_server: RedisServer, serve_processes: list[ServeProcess]) -> None:
-    a, b = await asyncio.gather(spawn_server(database_url, redis_server.url, **FAST),
-                                spawn_server(database_url, redis_server.url, **FAST))
+    database_url: str, redis_server: RedisServer, serve_processes: list[ServeProcess]
+) -> None:
+    a, b = await asyncio.gather(
+        spawn_server(database_url, redis_server.url, **FAST),
+        spawn_server(database_url, redis_server.url, **FAST),
+    )
     serve_processes += [a, b]
     async with api_on(a.base_url) as api_a, api_on(b.base_url) as api_b:
         bar = await api_a.bar()
@@ -84,23 +87,37 @@ async def test_two_processes_behave_as_one_even_when_one_is_killed_mid_stream(
                 await asyncio.sleep(0.02)
             a.kill()
 
-        *_, results = await asyncio.gather(sell(), kill_mid_stream(), asyncio.gather(
-            *(follow(ws, start) for ws, start in zip(clients, starts, strict=True))))
+        *_, results = await asyncio.gather(
+            sell(),
+            kill_mid_stream(),
+            asyncio.gather(*(follow(ws, start) for ws, start in zip(clients, starts, strict=True))),
+        )
     assert a.proc.poll() is not None
     for received, start in zip(results, starts, strict=True):
         assert check_stream(received, start) == start + sales
         # nothing lost: every sale is a message (replayed from the shared history or ledger)
         assert [m["seq"] for m in received if m["type"] == "stock"] == list(
-            range(start + 1, start + sales + 1))
+            range(start + 1, start + sales + 1)
+        )
 
 
 async def test_connection_cap_and_push_poll_mode_are_shared_through_redis(
-        database_url: str, redis_server: RedisServer) -> None:
-    settings = make_settings(database_url, redis_url=redis_server.url, realtime_tick_s=0.1,
-                             ws_max_connections_per_bar=2, realtime_poll_enter_per_s=10,
-                             realtime_poll_exit_per_s=2, realtime_poll_calm_s=0.5)
-    async with start_server(settings) as a, start_server(settings) as b, \
-            api_on(a.base_url, a) as api:
+    database_url: str, redis_server: RedisServer
+) -> None:
+    settings = make_settings(
+        database_url,
+        redis_url=redis_server.url,
+        realtime_tick_s=0.1,
+        ws_max_connections_per_bar=2,
+        realtime_poll_enter_per_s=10,
+        realtime_poll_exit_per_s=2,
+        realtime_poll_calm_s=0.5,
+    )
+    async with (
+        start_server(settings) as a,
+        start_server(settings) as b,
+        api_on(a.base_url, a) as api,
+    ):
         bar = await api.bar()
         beer = await api.product(bar, stock=5000)
         on_a = await WsClient.ready(a.ws_url, bar.owner.access_token)
@@ -127,8 +144,7 @@ async def test_connection_cap_and_push_poll_mode_are_shared_through_redis(
                 if message["type"] == "mode":
                     return message
 
-        modes = await asyncio.gather(first_mode(on_a), first_mode(on_b),
-                                     *(burst(u) for u in staff))
+        modes = await asyncio.gather(first_mode(on_a), first_mode(on_b), *(burst(u) for u in staff))
         assert modes[0]["mode"] == modes[1]["mode"] == "poll"
         assert all(1000 <= m["poll_interval_ms"] <= 60000 for m in modes[:2])
         for ws in (on_a, on_b):
@@ -136,7 +152,8 @@ async def test_connection_cap_and_push_poll_mode_are_shared_through_redis(
 
 
 async def test_the_shared_history_lets_an_instance_replay_a_bar_it_never_followed(
-        database_url: str, redis_server: RedisServer) -> None:
+    database_url: str, redis_server: RedisServer
+) -> None:
     settings = make_settings(database_url, redis_url=redis_server.url)
     async with start_server(settings) as a, api_on(a.base_url, a) as api:
         bar = await api.bar()
@@ -146,8 +163,9 @@ async def test_the_shared_history_lets_an_instance_replay_a_bar_it_never_followe
             assert (await api.sell(bar, {beer: 1})).status_code == 201
         await asyncio.sleep(0.2)
         client = aioredis.from_url(redis_server.url, decode_responses=True)
-        stored = await client.zrangebyscore(f"bt:rt:hist:{bar.id}", f"({since}", "+inf",
-                                            withscores=True)
+        stored = await client.zrangebyscore(
+            f"bt:rt:hist:{bar.id}", f"({since}", "+inf", withscores=True
+        )
         await client.aclose()
         assert [int(score) for _, score in stored] == list(range(since + 1, since + 6))
         async with start_server(settings) as b:
@@ -159,7 +177,8 @@ async def test_the_shared_history_lets_an_instance_replay_a_bar_it_never_followe
 
 
 async def test_redis_down_while_serving_keeps_the_service_correct_and_recovers(
-        database_url: str, redis_server: RedisServer) -> None:
+    database_url: str, redis_server: RedisServer
+) -> None:
     settings = make_settings(database_url, redis_url=redis_server.url, realtime_tick_s=0.1)
     async with start_server(settings) as running, api_on(running.base_url, running) as api:
         hub = running.rt.hub
@@ -194,8 +213,9 @@ async def test_redis_down_while_serving_keeps_the_service_correct_and_recovers(
         assert check_stream(received, snapshot["seq"]) == snapshot["seq"] + 11
         client = aioredis.from_url(redis_server.url, decode_responses=True)
         async with asyncio.timeout(5):  # the shared history is written again
-            while not await client.zrangebyscore(f"bt:rt:hist:{bar.id}", snapshot["seq"] + 11,
-                                                 snapshot["seq"] + 11):
+            while not await client.zrangebyscore(
+                f"bt:rt:hist:{bar.id}", snapshot["seq"] + 11, snapshot["seq"] + 11
+            ):
                 await asyncio.sleep(0.05)
         await client.aclose()
         await ws.close()

@@ -14,8 +14,9 @@ from tests.realtime.conftest import RedisServer
 
 
 def link(url: str, instance_id: str) -> ClusterLink:
-    return ClusterLink(url, instance_id=instance_id, heartbeat_ttl_s=3, history_len=4,
-                       history_ttl_s=60)
+    return ClusterLink(
+        url, instance_id=instance_id, heartbeat_ttl_s=3, history_len=4, history_ttl_s=60
+    )
 
 
 async def subscribers(client: ClusterLink) -> int:
@@ -23,7 +24,8 @@ async def subscribers(client: ClusterLink) -> int:
 
 
 async def test_instances_see_each_others_sockets_and_agree_on_one_leader(
-        redis_server: RedisServer) -> None:
+    redis_server: RedisServer,
+) -> None:
     a, b = link(redis_server.url, "a"), link(redis_server.url, "b")
     bar, other = uuid.uuid4(), uuid.uuid4()
     try:
@@ -46,7 +48,8 @@ async def test_instances_see_each_others_sockets_and_agree_on_one_leader(
 
 
 async def test_mode_changes_reach_the_other_instance_through_pubsub_and_survive_a_restart(
-        redis_server: RedisServer) -> None:
+    redis_server: RedisServer,
+) -> None:
     leader, follower = link(redis_server.url, "a"), link(redis_server.url, "b")
     heard: asyncio.Queue[tuple[uuid.UUID, str, int]] = asyncio.Queue()
     follower.on_mode(lambda bar, mode, interval: heard.put_nowait((bar, mode, interval)))

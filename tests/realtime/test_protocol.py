@@ -17,8 +17,10 @@ def stock_of(messages: list[dict]) -> list[int]:
 
 # -- rule 1: auth ---------------------------------------------------------------------------
 
-async def test_auth_answers_ready_with_user_and_server_time(api: Api,
-                                                            server: RunningServer) -> None:
+
+async def test_auth_answers_ready_with_user_and_server_time(
+    api: Api, server: RunningServer
+) -> None:
     user = await api.user()
     ws = await WsClient.open(server.ws_url)
     await ws.send({"type": "auth", "token": user.access_token})
@@ -65,14 +67,17 @@ async def test_no_auth_in_time_closes_4408(database_url: str) -> None:
 
 # -- rule 2: subscribe ----------------------------------------------------------------------
 
+
 async def test_subscribe_without_since_sends_a_snapshot_of_every_active_product_then_mode(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, "Flag", stock=12)
     empty = await api.product(bar, "Castel", stock=0)
     retired = await api.product(bar, "Old", stock=3)
-    r = await api.http.patch(f"/api/bars/{bar.id}/products/{retired}", headers=bar.owner.headers,
-                             json={"active": False})
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}/products/{retired}", headers=bar.owner.headers, json={"active": False}
+    )
     assert r.status_code == 200
     ws = await WsClient.ready(server.ws_url, bar.owner.access_token)
     replay, mode = await ws.subscribe(bar.id)
@@ -81,14 +86,16 @@ async def test_subscribe_without_since_sends_a_snapshot_of_every_active_product_
     assert snapshot["bar_id"] == bar.id and snapshot["seq"] == await api.seq(bar)
     assert sorted(snapshot["stock"], key=lambda s: s["product_id"]) == sorted(
         [{"product_id": beer, "stock": 12}, {"product_id": empty, "stock": 0}],
-        key=lambda s: s["product_id"])
+        key=lambda s: s["product_id"],
+    )
     assert mode["bar_id"] == bar.id and mode["mode"] == "push"
     assert 1000 <= mode["poll_interval_ms"] <= 60000
     await ws.close()
 
 
 async def test_subscribe_with_since_replays_the_missed_stock_messages_in_order(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, stock=50)
     since = await api.seq(bar)
@@ -111,8 +118,10 @@ async def test_subscribe_with_since_replays_the_missed_stock_messages_in_order(
 async def test_since_older_than_the_history_gets_one_snapshot(database_url: str) -> None:
     import httpx
 
-    async with start_server(make_settings(database_url, feed_history=3)) as running, \
-            httpx.AsyncClient(base_url=running.base_url) as http:
+    async with (
+        start_server(make_settings(database_url, feed_history=3)) as running,
+        httpx.AsyncClient(base_url=running.base_url) as http,
+    ):
         api = Api(http, running)
         bar = await api.bar()
         beer = await api.product(bar, stock=50)
@@ -137,7 +146,8 @@ async def test_since_older_than_the_history_gets_one_snapshot(database_url: str)
 
 
 async def test_since_ahead_of_the_server_is_answered_by_a_snapshot_never_older_messages(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, stock=5)
     seq = await api.seq(bar)
@@ -152,7 +162,8 @@ async def test_since_ahead_of_the_server_is_answered_by_a_snapshot_never_older_m
 
 
 async def test_subscribing_again_replaces_the_subscription_without_doubling(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, stock=20)
     ws = await WsClient.ready(server.ws_url, bar.owner.access_token)
@@ -182,8 +193,9 @@ async def test_forbidden_subscribe_keeps_the_socket_open(api: Api, server: Runni
     await ws.close()
 
 
-async def test_staff_may_subscribe_until_removed_from_the_bar(api: Api,
-                                                              server: RunningServer) -> None:
+async def test_staff_may_subscribe_until_removed_from_the_bar(
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, stock=5)
     staff = await api.member(bar, "staff")
@@ -202,8 +214,10 @@ async def test_staff_may_subscribe_until_removed_from_the_bar(api: Api,
 
 # -- rule 3: live stock ------------------------------------------------------------------------
 
+
 async def test_every_stock_transaction_is_one_message_with_seq_plus_one_and_its_cause(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, "Flag", stock=10)
     soda = await api.product(bar, "Coca", stock=10)
@@ -212,12 +226,17 @@ async def test_every_stock_transaction_is_one_message_with_seq_plus_one_and_its_
     sale = await api.sell(bar, {beer: 2, soda: 1})
     assert sale.status_code == 201
     await api.deliver(bar, {soda: 5})
-    r = await api.http.post(f"/api/bars/{bar.id}/sales/{sale.json()['id']}/void",
-                            headers=bar.owner.headers, json={"reason": "mistake"})
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/sales/{sale.json()['id']}/void",
+        headers=bar.owner.headers,
+        json={"reason": "mistake"},
+    )
     assert r.status_code == 200
-    r = await api.http.post(f"/api/bars/{bar.id}/stock-counts", headers=bar.owner.headers,
-                            json={"id": str(uuid.uuid4()),
-                                  "counts": [{"product_id": beer, "counted": 7}]})
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/stock-counts",
+        headers=bar.owner.headers,
+        json={"id": str(uuid.uuid4()), "counts": [{"product_id": beer, "counted": 7}]},
+    )
     assert r.status_code == 201
     messages = [await ws.recv() for _ in range(4)]
     assert [m["seq"] for m in messages] == [snapshot["seq"] + i for i in range(1, 5)]
@@ -225,7 +244,8 @@ async def test_every_stock_transaction_is_one_message_with_seq_plus_one_and_its_
     assert all(m["type"] == "stock" and m["bar_id"] == bar.id for m in messages)
     assert sorted(messages[0]["changes"], key=lambda c: c["stock"]) == sorted(
         [{"product_id": beer, "stock": 8}, {"product_id": soda, "stock": 9}],
-        key=lambda c: c["stock"])
+        key=lambda c: c["stock"],
+    )
     assert messages[1]["changes"] == [{"product_id": soda, "stock": 14}]
     assert messages[3]["changes"] == [{"product_id": beer, "stock": 7}]
     await ws.nothing_for(0.2)
@@ -233,7 +253,8 @@ async def test_every_stock_transaction_is_one_message_with_seq_plus_one_and_its_
 
 
 async def test_messages_stay_in_order_without_gap_or_duplicate_while_replaying(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     """NOTIFYs keep arriving while clients subscribe with `since` again and again."""
     bar = await api.bar()
     beer = await api.product(bar, stock=1000)
@@ -267,7 +288,8 @@ async def test_messages_stay_in_order_without_gap_or_duplicate_while_replaying(
 
 
 async def test_listen_connection_loss_is_caught_up_from_the_database(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, stock=100)
     ws = await WsClient.ready(server.ws_url, bar.owner.access_token)
@@ -287,7 +309,8 @@ async def test_listen_connection_loss_is_caught_up_from_the_database(
 
 
 async def test_changes_made_while_listen_is_down_arrive_without_waiting_for_another_sale(
-        api: Api, server: RunningServer) -> None:
+    api: Api, server: RunningServer
+) -> None:
     bar = await api.bar()
     beer = await api.product(bar, stock=10)
     ws = await WsClient.ready(server.ws_url, bar.owner.access_token)
@@ -304,6 +327,7 @@ async def test_changes_made_while_listen_is_down_arrive_without_waiting_for_anot
 
 # -- rule 4: mode after subscribe (the adaptive switch is in test_adaptive.py) -----------------
 
+
 async def test_polling_endpoint_and_mode_message_agree(api: Api, server: RunningServer) -> None:
     bar = await api.bar()
     await api.product(bar, stock=1)
@@ -316,6 +340,7 @@ async def test_polling_endpoint_and_mode_message_agree(api: Api, server: Running
 
 
 # -- rule 5: unsubscribe, ping ---------------------------------------------------------------
+
 
 async def test_unsubscribe_stops_the_messages(api: Api, server: RunningServer) -> None:
     bar = await api.bar()
@@ -358,8 +383,9 @@ BAD_FRAMES = [
 ]
 
 
-async def test_bad_messages_answer_bad_message_and_keep_the_socket(api: Api,
-                                                                   server: RunningServer) -> None:
+async def test_bad_messages_answer_bad_message_and_keep_the_socket(
+    api: Api, server: RunningServer
+) -> None:
     user = await api.user()
     ws = await WsClient.ready(server.ws_url, user.access_token)
     for frame in BAD_FRAMES:
@@ -370,8 +396,9 @@ async def test_bad_messages_answer_bad_message_and_keep_the_socket(api: Api,
     await ws.close()
 
 
-async def test_more_than_20_bad_frames_in_a_minute_closes_1008(api: Api,
-                                                               server: RunningServer) -> None:
+async def test_more_than_20_bad_frames_in_a_minute_closes_1008(
+    api: Api, server: RunningServer
+) -> None:
     user = await api.user()
     ws = await WsClient.ready(server.ws_url, user.access_token)
     for _ in range(20):
@@ -385,11 +412,14 @@ async def test_more_than_20_bad_frames_in_a_minute_closes_1008(api: Api,
 
 # -- rule 7: 4429 and 1012 -------------------------------------------------------------------------
 
+
 async def test_too_many_connections_on_a_bar_closes_4429(database_url: str) -> None:
     import httpx
 
-    async with start_server(make_settings(database_url, ws_max_connections_per_bar=2)) as running, \
-            httpx.AsyncClient(base_url=running.base_url) as http:
+    async with (
+        start_server(make_settings(database_url, ws_max_connections_per_bar=2)) as running,
+        httpx.AsyncClient(base_url=running.base_url) as http,
+    ):
         api = Api(http, running)
         bar = await api.bar()
         other_bar = await api.bar(bar.owner)

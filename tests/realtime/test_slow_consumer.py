@@ -13,10 +13,13 @@ from tests.support import Api, make_settings, start_server
 
 
 async def test_a_consumer_that_falls_behind_gets_a_snapshot_and_never_a_gap(
-        database_url: str) -> None:
+    database_url: str,
+) -> None:
     settings = make_settings(database_url, ws_send_queue=8)
-    async with start_server(settings) as running, \
-            httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+    async with (
+        start_server(settings) as running,
+        httpx.AsyncClient(base_url=running.base_url, timeout=30) as http,
+    ):
         api = Api(http, running)
         bar = await api.bar()
         # 50 products sold together: each stock message is ~3 KB, so the socket buffers fill
@@ -40,7 +43,8 @@ async def test_a_consumer_that_falls_behind_gets_a_snapshot_and_never_a_gap(
             transport = protocol.transport  # type: ignore[attr-defined]
             if transport.get_extra_info("peername")[1] == port:
                 transport.get_extra_info("socket").setsockopt(
-                    socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+                    socket.SOL_SOCKET, socket.SO_SNDBUF, 4096
+                )
                 transport.set_write_buffer_limits(high=4096)
         brisk = await WsClient.ready(running.ws_url, bar.owner.access_token)
         await brisk.subscribe(bar.id)
@@ -71,7 +75,7 @@ async def test_a_consumer_that_falls_behind_gets_a_snapshot_and_never_a_gap(
         assert check_stream(received, snapshot["seq"]) == final
         expected = {p: 1000 + 1000 - sales for p in products}
         last_snapshot = [m for m in received if m["type"] == "snapshot"][-1]
-        later = [m for m in received[received.index(last_snapshot) + 1:] if m["type"] == "stock"]
+        later = [m for m in received[received.index(last_snapshot) + 1 :] if m["type"] == "stock"]
         stock = {s["product_id"]: s["stock"] for s in last_snapshot["stock"]}
         for message in later:
             stock.update({c["product_id"]: c["stock"] for c in message["changes"]})

@@ -39,8 +39,9 @@ class WsClient:
                 if catalog or message["type"] != "catalog":
                     return message
 
-    async def recv_until(self, kind: str,
-                         within: float = 5.0) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    async def recv_until(
+        self, kind: str, within: float = 5.0
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Messages received before the first one of type `kind`, and that one."""
         before: list[dict[str, Any]] = []
         async with asyncio.timeout(within):
@@ -58,8 +59,9 @@ class WsClient:
             return
         raise AssertionError(f"unexpected message {message}")
 
-    async def subscribe(self, bar_id: str,
-                        since: int | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    async def subscribe(
+        self, bar_id: str, since: int | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Subscribe; the replay (stock messages or a snapshot) and the `mode` message."""
         await self.send({"type": "subscribe", "bar_id": bar_id, "since": since})
         return await self.recv_until("mode")

@@ -55,8 +55,9 @@ class PublicResolver(AbstractResolver):
     def __init__(self) -> None:
         self._inner = DefaultResolver()
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         found = await self._inner.resolve(host, port, family)
         public = [r for r in found if is_public_address(r["host"])]
         if not public:
@@ -74,18 +75,29 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-async def _post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
-                timeout_s: float) -> tuple[int, str | None, str]:
+async def _post(
+    session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str], timeout_s: float
+) -> tuple[int, str | None, str]:
     """POST once; (status, Retry-After, start of the answer's body)."""
-    async with session.post(url, data=body, headers=headers, allow_redirects=False,
-                            timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+    async with session.post(
+        url,
+        data=body,
+        headers=headers,
+        allow_redirects=False,
+        timeout=aiohttp.ClientTimeout(total=timeout_s),
+    ) as response:
         snippet = (await response.content.read(300)).decode("utf-8", "replace")
         return response.status, response.headers.get("Retry-After"), snippet
 
 
-async def _attempt(session: aiohttp.ClientSession, url: str, body: bytes,
-                   headers: dict[str, str], timeout_s: float,
-                   public_only: bool) -> tuple[int, str | None, str] | Outcome:
+async def _attempt(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout_s: float,
+    public_only: bool,
+) -> tuple[int, str | None, str] | Outcome:
     # IP literals never reach the resolver: PublicResolver's rule, applied here
     if public_only and is_public_address(urlsplit(url).hostname or "") is False:
         return Outcome(False, "not a public address")
@@ -97,8 +109,9 @@ async def _attempt(session: aiohttp.ClientSession, url: str, body: bytes,
         return Outcome(False, f"{type(exc).__name__}: {exc}"[:300])
 
 
-def push_headers(vapid: VapidKeys, endpoint: str, kind: str, product_id: str,
-                 ttl_s: int) -> dict[str, str]:
+def push_headers(
+    vapid: VapidKeys, endpoint: str, kind: str, product_id: str, ttl_s: int
+) -> dict[str, str]:
     return {
         "Authorization": vapid.authorization(endpoint),
         "Content-Encoding": "aes128gcm",
@@ -112,18 +125,34 @@ def push_headers(vapid: VapidKeys, endpoint: str, kind: str, product_id: str,
     }
 
 
-async def send_push(session: aiohttp.ClientSession, vapid: VapidKeys, *, endpoint: str,
-                    p256dh: str, auth: str, payload: bytes, kind: str, product_id: str,
-                    ttl_s: int, timeout_s: float, public_only: bool) -> Outcome:
+async def send_push(
+    session: aiohttp.ClientSession,
+    vapid: VapidKeys,
+    *,
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    payload: bytes,
+    kind: str,
+    product_id: str,
+    ttl_s: int,
+    timeout_s: float,
+    public_only: bool,
+) -> Outcome:
     """Encrypt (RFC 8291, aes128gcm) and POST one notification with a VAPID token."""
     try:
         pusher = WebPusher({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
         body = pusher.encode(payload, "aes128gcm")["body"]
     except Exception as exc:  # keys were checked on subscribe; a bad one can never work
         return Outcome(False, f"cannot encrypt for this subscription: {exc}"[:300], permanent=True)
-    result = await _attempt(session, endpoint, body,
-                            push_headers(vapid, endpoint, kind, product_id, ttl_s), timeout_s,
-                            public_only)
+    result = await _attempt(
+        session,
+        endpoint,
+        body,
+        push_headers(vapid, endpoint, kind, product_id, ttl_s),
+        timeout_s,
+        public_only,
+    )
     if isinstance(result, Outcome):
         return result
     status, retry_after, snippet = result
@@ -144,9 +173,17 @@ def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> 
     return f"t={t},v1={mac}"
 
 
-async def send_webhook(session: aiohttp.ClientSession, *, url: str, secret: str, event_id: str,
-                       event_type: str, body: bytes, timeout_s: float,
-                       public_only: bool) -> Outcome:
+async def send_webhook(
+    session: aiohttp.ClientSession,
+    *,
+    url: str,
+    secret: str,
+    event_id: str,
+    event_type: str,
+    body: bytes,
+    timeout_s: float,
+    public_only: bool,
+) -> Outcome:
     """POST one event; only a 2xx answer is a delivery (a redirect is not followed)."""
     headers = {
         "Content-Type": "application/json",
@@ -161,5 +198,6 @@ async def send_webhook(session: aiohttp.ClientSession, *, url: str, secret: str,
     status, retry_after, snippet = result
     if 200 <= status < 300:
         return Outcome(True)
-    return Outcome(False, f"HTTP {status}: {snippet}".strip()[:300],
-                   retry_after_s=_retry_after(retry_after))
+    return Outcome(
+        False, f"HTTP {status}: {snippet}".strip()[:300], retry_after_s=_retry_after(retry_after)
+    )

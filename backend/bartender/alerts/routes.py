@@ -35,14 +35,16 @@ class PushController(Controller):
         return VapidKeyOut(key=rt.vapid.public_key)
 
     @post("/subscriptions", status_code=HTTP_201_CREATED)
-    async def subscribe(self, data: JSONBody[SubscriptionIn], user_id: UserIdDep,
-                        rt: RuntimeDep) -> SubscriptionOut:
+    async def subscribe(
+        self, data: JSONBody[SubscriptionIn], user_id: UserIdDep, rt: RuntimeDep
+    ) -> SubscriptionOut:
         async with rt.pool.acquire() as conn:
             return await service.subscribe(conn, user_id, data, rt.settings.allow_http_endpoints)
 
     @delete("/subscriptions", status_code=HTTP_204_NO_CONTENT)
-    async def unsubscribe(self, data: JSONBody[SubscriptionDeleteIn], user_id: UserIdDep,
-                          rt: RuntimeDep) -> None:
+    async def unsubscribe(
+        self, data: JSONBody[SubscriptionDeleteIn], user_id: UserIdDep, rt: RuntimeDep
+    ) -> None:
         async with rt.pool.acquire() as conn:
             await service.unsubscribe(conn, user_id, data)
 
@@ -52,20 +54,25 @@ class BarAlertsController(Controller):
     tags = ["alerts"]
 
     @get("/alerts")
-    async def alerts(self, member: MemberDep, rt: RuntimeDep,
-                     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-                     before: Annotated[str | None, QueryParameter(max_length=40)] = None,
-                     ) -> Response[bytes]:
+    async def alerts(
+        self,
+        member: MemberDep,
+        rt: RuntimeDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        before: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    ) -> Response[bytes]:
         async with rt.pool.acquire() as conn:
             body = await service.list_alerts(conn, member, limit, before)
         return Response(content=body, media_type="application/json")
 
     @post("/webhooks", status_code=HTTP_201_CREATED)
-    async def create_webhook(self, data: JSONBody[WebhookIn], member: MemberDep,
-                             rt: RuntimeDep) -> WebhookCreated:
+    async def create_webhook(
+        self, data: JSONBody[WebhookIn], member: MemberDep, rt: RuntimeDep
+    ) -> WebhookCreated:
         async with rt.pool.acquire() as conn:
-            return await service.create_webhook(conn, member, data,
-                                                rt.settings.allow_http_endpoints)
+            return await service.create_webhook(
+                conn, member, data, rt.settings.allow_http_endpoints
+            )
 
     @get("/webhooks")
     async def webhooks(self, member: MemberDep, rt: RuntimeDep) -> WebhooksOut:
@@ -73,7 +80,8 @@ class BarAlertsController(Controller):
             return WebhooksOut(webhooks=await service.list_webhooks(conn, member))
 
     @delete("/webhooks/{webhook_id:uuid}", status_code=HTTP_204_NO_CONTENT)
-    async def delete_webhook(self, webhook_id: FromPath[uuid.UUID], member: MemberDep,
-                             rt: RuntimeDep) -> None:
+    async def delete_webhook(
+        self, webhook_id: FromPath[uuid.UUID], member: MemberDep, rt: RuntimeDep
+    ) -> None:
         async with rt.pool.acquire() as conn:
             await service.delete_webhook(conn, member, webhook_id)

@@ -89,8 +89,9 @@ def check_url(url: str, field: str, allow_http: bool) -> None:
         raise _invalid(field, "must name a host, without credentials")
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise _invalid(field, "must not contain spaces or control characters")
-    if not allow_http and (host == "localhost" or host.endswith(".localhost")
-                           or is_public_address(host) is False):
+    if not allow_http and (
+        host == "localhost" or host.endswith(".localhost") or is_public_address(host) is False
+    ):
         raise _invalid(field, "must be a public address")
 
 
@@ -115,8 +116,9 @@ def check_keys(keys: PushKeys) -> None:
         raise _invalid("keys.auth", "not a base64url 16-byte secret") from None
 
 
-async def subscribe(conn: asyncpg.Connection, user_id: uuid.UUID, data: SubscriptionIn,
-                    allow_http: bool) -> SubscriptionOut:
+async def subscribe(
+    conn: asyncpg.Connection, user_id: uuid.UUID, data: SubscriptionIn, allow_http: bool
+) -> SubscriptionOut:
     """Subscribe a browser to the alerts of bars the caller manages (all or nothing)."""
     check_url(data.endpoint, "endpoint", allow_http)
     check_keys(data.keys)
@@ -131,28 +133,33 @@ async def subscribe(conn: asyncpg.Connection, user_id: uuid.UUID, data: Subscrip
     async with conn.transaction():
         await conn.execute(FORGET_PREVIOUS_USERS, data.endpoint, user_id)
         await conn.execute(REKEY, data.endpoint, data.keys.p256dh, data.keys.auth)
-        await conn.execute(UPSERT_SUBSCRIPTIONS, data.endpoint, user_id, data.keys.p256dh,
-                           data.keys.auth, bar_ids)
+        await conn.execute(
+            UPSERT_SUBSCRIPTIONS, data.endpoint, user_id, data.keys.p256dh, data.keys.auth, bar_ids
+        )
         rows = await conn.fetch(BARS_OF_ENDPOINT, data.endpoint, user_id)
     return SubscriptionOut(endpoint=data.endpoint, bar_ids=[str(r["bar_id"]) for r in rows])
 
 
-async def unsubscribe(conn: asyncpg.Connection, user_id: uuid.UUID,
-                      data: SubscriptionDeleteIn) -> None:
+async def unsubscribe(
+    conn: asyncpg.Connection, user_id: uuid.UUID, data: SubscriptionDeleteIn
+) -> None:
     """Remove the caller's subscription of this browser (idempotent)."""
     await conn.execute(UNSUBSCRIBE, data.endpoint, user_id, data.bar_ids)
 
 
-async def create_webhook(conn: asyncpg.Connection, member: Member, data: WebhookIn,
-                         allow_http: bool) -> WebhookCreated:
+async def create_webhook(
+    conn: asyncpg.Connection, member: Member, data: WebhookIn, allow_http: bool
+) -> WebhookCreated:
     member.require("owner")
     check_url(data.url, "url", allow_http)
     events = list(dict.fromkeys(data.events))
     secret = secrets.token_urlsafe(32)  # 32 random bytes, shown once
-    webhook_id = await conn.fetchval(INSERT_WEBHOOK, member.bar_id, data.url, events, secret,
-                                     member.user_id)
-    return WebhookCreated(id=str(webhook_id), url=data.url, events=events, secret=secret,
-                          active=True)
+    webhook_id = await conn.fetchval(
+        INSERT_WEBHOOK, member.bar_id, data.url, events, secret, member.user_id
+    )
+    return WebhookCreated(
+        id=str(webhook_id), url=data.url, events=events, secret=secret, active=True
+    )
 
 
 async def list_webhooks(conn: asyncpg.Connection, member: Member) -> list[WebhookOut]:
@@ -172,12 +179,14 @@ def _parse_cursor(cursor: str) -> int:
     return int(cursor)
 
 
-async def list_alerts(conn: asyncpg.Connection, member: Member, limit: int,
-                      before: str | None) -> bytes:
+async def list_alerts(
+    conn: asyncpg.Connection, member: Member, limit: int, before: str | None
+) -> bytes:
     """The bar's alerts feed, newest first, as JSON bytes."""
     member.require("manager")
-    rows = await conn.fetch(ALERTS_PAGE, member.bar_id,
-                            _parse_cursor(before) if before else None, limit + 1)
+    rows = await conn.fetch(
+        ALERTS_PAGE, member.bar_id, _parse_cursor(before) if before else None, limit + 1
+    )
     page, more = rows[:limit], len(rows) > limit
     nxt = b'"%d"' % page[-1]["n"] if more else b"null"
     return b'{"alerts":[%s],"next":%s}' % (b",".join(r["alert"].encode() for r in page), nxt)

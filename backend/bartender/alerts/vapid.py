@@ -50,7 +50,8 @@ class VapidKeys:
         self._vapid = Vapid.from_string(private_key)
         self.subject = subject
         point = self._vapid.public_key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
         # what browsers pass as applicationServerKey
         self.public_key = b64url(point)
         self._tokens: dict[str, tuple[str, float]] = {}

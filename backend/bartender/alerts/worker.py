@@ -114,21 +114,25 @@ class OutboxWorker:
         # Its own small pool: a delivery holds a connection for up to the attempt timeout,
         # which must never starve the request path.
         self._pool = await asyncpg.create_pool(
-            s.database_url, min_size=0, max_size=s.alerts_concurrency,
+            s.database_url,
+            min_size=0,
+            max_size=s.alerts_concurrency,
             server_settings={
                 "application_name": "bartender-outbox",
                 "timezone": "UTC",
                 "statement_timeout": f"{s.statement_timeout_ms}ms",
                 # a wedged worker must not hold its rows forever
-                "idle_in_transaction_session_timeout":
-                    f"{int((s.alerts_attempt_timeout_s + 30) * 1000)}ms",
-            })
+                "idle_in_transaction_session_timeout": f"{int((s.alerts_attempt_timeout_s + 30) * 1000)}ms",
+            },
+        )
         # BARTENDER_ALLOW_HTTP_ENDPOINTS (local testing) also allows private addresses
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
                 limit=s.alerts_concurrency * 2,
-                resolver=None if s.allow_http_endpoints else PublicResolver()),
-            trust_env=False)
+                resolver=None if s.allow_http_endpoints else PublicResolver(),
+            ),
+            trust_env=False,
+        )
         self._task = asyncio.create_task(self._run(), name="bartender-outbox")
 
     async def stop(self) -> None:
@@ -188,10 +192,12 @@ class OutboxWorker:
                 return
             destination: uuid.UUID = row["destination"]
             self._inflight[destination] = asyncio.create_task(
-                self._deliver(conn, tx, row), name=f"bartender-outbox-{row['id']}")
+                self._deliver(conn, tx, row), name=f"bartender-outbox-{row['id']}"
+            )
 
-    async def _deliver(self, conn: asyncpg.Connection, tx: Transaction,
-                       row: asyncpg.Record) -> None:
+    async def _deliver(
+        self, conn: asyncpg.Connection, tx: Transaction, row: asyncpg.Record
+    ) -> None:
         assert self._pool is not None
         committed = False
         try:
@@ -216,15 +222,28 @@ class OutboxWorker:
         s = self.settings
         if row["subscription_id"] is not None:
             return await send_push(
-                self._session, self.vapid, endpoint=row["endpoint"], p256dh=row["p256dh"],
-                auth=row["auth"], payload=row["payload"].encode(), kind=row["event_type"],
+                self._session,
+                self.vapid,
+                endpoint=row["endpoint"],
+                p256dh=row["p256dh"],
+                auth=row["auth"],
+                payload=row["payload"].encode(),
+                kind=row["event_type"],
                 product_id=msgspec.json.decode(row["payload"], type=_Payload).product_id,
-                ttl_s=s.push_ttl_s, timeout_s=s.alerts_attempt_timeout_s,
-                public_only=not s.allow_http_endpoints)
+                ttl_s=s.push_ttl_s,
+                timeout_s=s.alerts_attempt_timeout_s,
+                public_only=not s.allow_http_endpoints,
+            )
         return await send_webhook(
-            self._session, url=row["url"], secret=row["secret"], event_id=str(row["event_id"]),
-            event_type=row["event_type"], body=row["payload"].encode(),
-            timeout_s=s.alerts_attempt_timeout_s, public_only=not s.allow_http_endpoints)
+            self._session,
+            url=row["url"],
+            secret=row["secret"],
+            event_id=str(row["event_id"]),
+            event_type=row["event_type"],
+            body=row["payload"].encode(),
+            timeout_s=s.alerts_attempt_timeout_s,
+            public_only=not s.allow_http_endpoints,
+        )
 
     def _backoff_s(self, attempts: int, retry_after_s: float | None) -> float:
         s = self.settings
@@ -234,8 +253,9 @@ class OutboxWorker:
             delay = max(delay, min(retry_after_s, 3600.0))
         return delay
 
-    async def _record(self, conn: asyncpg.Connection, row: asyncpg.Record,
-                      outcome: Outcome) -> None:
+    async def _record(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, outcome: Outcome
+    ) -> None:
         """Write what the attempt means, in the transaction that holds the row."""
         row_id, is_push = row["id"], row["subscription_id"] is not None
         where = row["endpoint"] if is_push else row["url"]
@@ -249,18 +269,33 @@ class OutboxWorker:
             await conn.execute(DELETE_ENDPOINT, row["endpoint"])
             return
         if outcome.permanent or (is_push and row["age_s"] >= self.settings.push_ttl_s):
-            log.warning("dropping %s for %s after %d attempts: %s", row["event_type"], where,
-                        row["attempts"] + 1, outcome.error)
+            log.warning(
+                "dropping %s for %s after %d attempts: %s",
+                row["event_type"],
+                where,
+                row["attempts"] + 1,
+                outcome.error,
+            )
             await conn.execute(DELETE_ROW, row_id)
             return
         if not is_push:
             failing_for = await conn.fetchval(WEBHOOK_FAILED, row["webhook_id"], outcome.error)
             if failing_for is not None and failing_for >= self.settings.webhook_retry_window_s:
-                log.warning("webhook %s failing for %.0f s; deactivated (%s)", where,
-                            failing_for, outcome.error)
+                log.warning(
+                    "webhook %s failing for %.0f s; deactivated (%s)",
+                    where,
+                    failing_for,
+                    outcome.error,
+                )
                 await conn.execute(DEACTIVATE_WEBHOOK, row["webhook_id"])
                 return
         delay = self._backoff_s(row["attempts"], outcome.retry_after_s)
-        log.info("%s to %s failed (%s); retry %d in %.1f s", row["event_type"], where,
-                 outcome.error, row["attempts"] + 1, delay)
+        log.info(
+            "%s to %s failed (%s); retry %d in %.1f s",
+            row["event_type"],
+            where,
+            outcome.error,
+            row["attempts"] + 1,
+            delay,
+        )
         await conn.execute(SCHEDULE_RETRY, row_id, row["destination"], outcome.error, delay)

@@ -50,8 +50,9 @@ class ProductPast:
     sales: np.ndarray
 
 
-def _receipts(day_sales: list[tuple[uuid.UUID, int]], rng: np.random.Generator
-              ) -> list[list[tuple[uuid.UUID, int]]]:
+def _receipts(
+    day_sales: list[tuple[uuid.UUID, int]], rng: np.random.Generator
+) -> list[list[tuple[uuid.UUID, int]]]:
     """Split a day's units into receipts of 1..3 lines of 1..4 units (distinct products)."""
     chunks: list[tuple[uuid.UUID, int]] = []
     for product_id, qty in day_sales:
@@ -74,9 +75,15 @@ def _receipts(day_sales: list[tuple[uuid.UUID, int]], rng: np.random.Generator
     return receipts
 
 
-async def backfill(conn: asyncpg.Connection, bar_id: uuid.UUID, actor_id: uuid.UUID,
-                   dates: list[dt.date], products: list[ProductPast], seed: int = 0,
-                   supplier: str = "Fournisseur") -> None:
+async def backfill(
+    conn: asyncpg.Connection,
+    bar_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    dates: list[dt.date],
+    products: list[ProductPast],
+    seed: int = 0,
+    supplier: str = "Fournisseur",
+) -> None:
     """Write deliveries and sales of `products` over business days `dates` (see module doc).
 
     Per day: that day's arrivals as one morning delivery, then the day's sales as receipts in
@@ -108,15 +115,28 @@ async def backfill(conn: asyncpg.Connection, bar_id: uuid.UUID, actor_id: uuid.U
             items = []
             for product_id, qty in sorted(arriving):
                 stock[product_id] += qty
-                movements.append((bar_id, seq, product_id, qty, stock[product_id], "delivery",
-                                  delivery_id, actor_id, at))
+                movements.append(
+                    (
+                        bar_id,
+                        seq,
+                        product_id,
+                        qty,
+                        stock[product_id],
+                        "delivery",
+                        delivery_id,
+                        actor_id,
+                        at,
+                    )
+                )
                 delivery_lines.append((bar_id, delivery_id, product_id, qty))
                 items.append({"product_id": str(product_id), "qty": qty})
             operations.append((bar_id, delivery_id, "delivery", "backfill", None, at))
         selling = [(p.product_id, int(p.sales[i])) for p in products if p.sales[i] > 0]
         receipts = _receipts(selling, rng)
-        hours = np.sort(rng.choice(SALE_HOURS, size=len(receipts), p=SALE_HOUR_WEIGHTS)
-                        + rng.random(len(receipts)))
+        hours = np.sort(
+            rng.choice(SALE_HOURS, size=len(receipts), p=SALE_HOUR_WEIGHTS)
+            + rng.random(len(receipts))
+        )
         for receipt, hour in zip(receipts, hours, strict=True):
             seq += 1
             number += 1
@@ -125,44 +145,102 @@ async def backfill(conn: asyncpg.Connection, bar_id: uuid.UUID, actor_id: uuid.U
             total, items, stock_out = 0, [], []
             for product_id, qty in sorted(receipt):
                 if qty > stock[product_id]:
-                    raise ValueError(f"{day}: selling {qty} of {product_id} with "
-                                     f"{stock[product_id]} in stock")
+                    raise ValueError(
+                        f"{day}: selling {qty} of {product_id} with {stock[product_id]} in stock"
+                    )
                 stock[product_id] -= qty
                 line_total = qty * price[product_id]
                 total += line_total
-                movements.append((bar_id, seq, product_id, -qty, stock[product_id], "sale",
-                                  sale_id, actor_id, at))
+                movements.append(
+                    (
+                        bar_id,
+                        seq,
+                        product_id,
+                        -qty,
+                        stock[product_id],
+                        "sale",
+                        sale_id,
+                        actor_id,
+                        at,
+                    )
+                )
                 lines.append((bar_id, sale_id, product_id, qty, price[product_id], line_total))
-                items.append({"product_id": str(product_id), "qty": qty,
-                              "unit_price": price[product_id], "line_total": line_total})
+                items.append(
+                    {
+                        "product_id": str(product_id),
+                        "qty": qty,
+                        "unit_price": price[product_id],
+                        "line_total": line_total,
+                    }
+                )
                 stock_out.append({"product_id": str(product_id), "stock": stock[product_id]})
             sales.append((bar_id, sale_id, number, seq, total, actor_id, None, at, day))
-            response = {"id": str(sale_id), "bar_id": str(bar_id), "seq": seq, "number": number,
-                        "total": total, "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                        "occurred_at": None, "business_date": day.isoformat(),
-                        "seller_id": str(actor_id), "items": items, "stock": stock_out}
-            operations.append((bar_id, sale_id, "sale", "backfill",
-                               msgspec.json.encode(response).decode(), at))
+            response = {
+                "id": str(sale_id),
+                "bar_id": str(bar_id),
+                "seq": seq,
+                "number": number,
+                "total": total,
+                "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "occurred_at": None,
+                "business_date": day.isoformat(),
+                "seller_id": str(actor_id),
+                "items": items,
+                "stock": stock_out,
+            }
+            operations.append(
+                (bar_id, sale_id, "sale", "backfill", msgspec.json.encode(response).decode(), at)
+            )
 
     await conn.copy_records_to_table(
-        "operations", records=operations,
-        columns=["bar_id", "id", "kind", "request_hash", "response", "created_at"])
+        "operations",
+        records=operations,
+        columns=["bar_id", "id", "kind", "request_hash", "response", "created_at"],
+    )
     await conn.copy_records_to_table(
-        "deliveries", records=deliveries,
-        columns=["bar_id", "id", "seq", "supplier", "reference", "actor_id", "created_at"])
+        "deliveries",
+        records=deliveries,
+        columns=["bar_id", "id", "seq", "supplier", "reference", "actor_id", "created_at"],
+    )
     await conn.copy_records_to_table(
-        "delivery_lines", records=delivery_lines,
-        columns=["bar_id", "delivery_id", "product_id", "qty"])
+        "delivery_lines",
+        records=delivery_lines,
+        columns=["bar_id", "delivery_id", "product_id", "qty"],
+    )
     await conn.copy_records_to_table(
-        "sales", records=sales,
-        columns=["bar_id", "id", "number", "seq", "total", "seller_id", "occurred_at",
-                 "created_at", "business_date"])
+        "sales",
+        records=sales,
+        columns=[
+            "bar_id",
+            "id",
+            "number",
+            "seq",
+            "total",
+            "seller_id",
+            "occurred_at",
+            "created_at",
+            "business_date",
+        ],
+    )
     await conn.copy_records_to_table(
-        "sale_lines", records=lines,
-        columns=["bar_id", "sale_id", "product_id", "qty", "unit_price", "line_total"])
+        "sale_lines",
+        records=lines,
+        columns=["bar_id", "sale_id", "product_id", "qty", "unit_price", "line_total"],
+    )
     await conn.copy_records_to_table(
-        "movements", records=movements,
-        columns=["bar_id", "seq", "product_id", "delta", "stock_after", "kind", "ref_id",
-                 "actor_id", "at"])
+        "movements",
+        records=movements,
+        columns=[
+            "bar_id",
+            "seq",
+            "product_id",
+            "delta",
+            "stock_after",
+            "kind",
+            "ref_id",
+            "actor_id",
+            "at",
+        ],
+    )
     await conn.execute(SET_BAR_COUNTERS, bar_id, seq, number)
     await conn.execute(APPLY_LEDGER, bar_id, first_seq)

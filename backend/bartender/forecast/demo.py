@@ -32,8 +32,13 @@ SELECT id, name, category, price, par_level FROM products WHERE bar_id = $1 ORDE
 TODAY = "SELECT bt_business_date(now(), timezone, day_starts_at) FROM bars WHERE id = $1"
 
 
-async def seed_history(conn: asyncpg.Connection, bar_id: uuid.UUID, actor_id: uuid.UUID,
-                       days: int = DEMO_DAYS, seed: int = 2026) -> None:
+async def seed_history(
+    conn: asyncpg.Connection,
+    bar_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    days: int = DEMO_DAYS,
+    seed: int = 2026,
+) -> None:
     """Fill the (new, empty-ledger) bar with `days` business days of history up to yesterday."""
     today: dt.date = await conn.fetchval(TODAY, bar_id)
     dates = [today - dt.timedelta(days=days - i) for i in range(days)]
@@ -44,9 +49,13 @@ async def seed_history(conn: asyncpg.Connection, bar_id: uuid.UUID, actor_id: uu
         demand = draw_demand(profile, expected_demand(profile, dates, rng), rng)
         lead_time = 2
         product = SyntheticProduct(
-            profile=profile, start=0, demand=demand,
-            sales=np.zeros(days, dtype=np.int64), opening=np.zeros(days, dtype=np.int64),
-            censored=np.zeros(days, dtype=bool), arrivals=np.zeros(days, dtype=np.int64),
+            profile=profile,
+            start=0,
+            demand=demand,
+            sales=np.zeros(days, dtype=np.int64),
+            opening=np.zeros(days, dtype=np.int64),
+            censored=np.zeros(days, dtype=bool),
+            arrivals=np.zeros(days, dtype=np.int64),
             low_threshold=max(2, round(profile.base * (lead_time + 0.5))),
             par_level=max(6, round(profile.base * (lead_time + 7))),
         )

@@ -111,41 +111,64 @@ class Series:
 
 async def bar_now(conn: asyncpg.Connection, bar_id: uuid.UUID) -> BarNow:
     row = await conn.fetchrow(BAR_NOW, bar_id)
-    return BarNow(row["today"], row["timezone"], row["day_starts_at"], row["lead_time_days"],
-                  row["service_level"], row["seq"])
+    return BarNow(
+        row["today"],
+        row["timezone"],
+        row["day_starts_at"],
+        row["lead_time_days"],
+        row["service_level"],
+        row["seq"],
+    )
 
 
-async def active_products(conn: asyncpg.Connection, bar_id: uuid.UUID,
-                          today: dt.date) -> list[ProductNow]:
+async def active_products(
+    conn: asyncpg.Connection, bar_id: uuid.UUID, today: dt.date
+) -> list[ProductNow]:
     rows = await conn.fetch(ACTIVE_PRODUCTS, bar_id, today)
-    return [ProductNow(r["id"], r["name"], r["stock"], r["par_level"], r["sold_today"])
-            for r in rows]
+    return [
+        ProductNow(r["id"], r["name"], r["stock"], r["par_level"], r["sold_today"]) for r in rows
+    ]
 
 
-async def history_changed(conn: asyncpg.Connection, bar_id: uuid.UUID, since_seq: int,
-                          today: dt.date) -> bool:
+async def history_changed(
+    conn: asyncpg.Connection, bar_id: uuid.UUID, since_seq: int, today: dt.date
+) -> bool:
     return bool(await conn.fetchval(HISTORY_CHANGED, bar_id, since_seq, today))
 
 
-async def load_series(conn: asyncpg.Connection, bar_id: uuid.UUID, today: dt.date,
-                      product_ids: list[uuid.UUID], days: int = HISTORY_DAYS
-                      ) -> dict[uuid.UUID, Series]:
+async def load_series(
+    conn: asyncpg.Connection,
+    bar_id: uuid.UUID,
+    today: dt.date,
+    product_ids: list[uuid.UUID],
+    days: int = HISTORY_DAYS,
+) -> dict[uuid.UUID, Series]:
     """Daily history of these products up to yesterday (run in one snapshot with bar_now)."""
     window_start = today - dt.timedelta(days=days)
     sold_rows = await conn.fetch(SOLD_PER_DAY, bar_id, window_start, today)
-    first = {r["product_id"]: r["day"]
-             for r in await conn.fetch(FIRST_MOVED, bar_id, product_ids)}
-    spells = [(r["product_id"], r["emptied"], r["restocked"])
-              for r in await conn.fetch(EMPTY_SPELLS, bar_id, product_ids)]
-    return build_series(today, window_start, product_ids, first,
-                        [(r["product_id"], r["day"], r["sold"]) for r in sold_rows], spells)
+    first = {r["product_id"]: r["day"] for r in await conn.fetch(FIRST_MOVED, bar_id, product_ids)}
+    spells = [
+        (r["product_id"], r["emptied"], r["restocked"])
+        for r in await conn.fetch(EMPTY_SPELLS, bar_id, product_ids)
+    ]
+    return build_series(
+        today,
+        window_start,
+        product_ids,
+        first,
+        [(r["product_id"], r["day"], r["sold"]) for r in sold_rows],
+        spells,
+    )
 
 
-def build_series(today: dt.date, window_start: dt.date, product_ids: list[uuid.UUID],
-                 first_moved: dict[uuid.UUID, dt.date],
-                 sold: list[tuple[uuid.UUID, dt.date, int]],
-                 empty_spells: list[tuple[uuid.UUID, dt.date, dt.date | None]],
-                 ) -> dict[uuid.UUID, Series]:
+def build_series(
+    today: dt.date,
+    window_start: dt.date,
+    product_ids: list[uuid.UUID],
+    first_moved: dict[uuid.UUID, dt.date],
+    sold: list[tuple[uuid.UUID, dt.date, int]],
+    empty_spells: list[tuple[uuid.UUID, dt.date, dt.date | None]],
+) -> dict[uuid.UUID, Series]:
     """Zero-filled daily series with censored flags (pure: the rules in the module docstring).
 
     An empty spell censors the day the shelf emptied and every day after it until the day of
@@ -171,8 +194,9 @@ def build_series(today: dt.date, window_start: dt.date, product_ids: list[uuid.U
             if spell_product != product_id:
                 continue
             first_day = max((emptied - start).days, 0)
-            last_day = (max(emptied + dt.timedelta(days=1), restocked) - start).days \
-                if restocked else n
-            censored[first_day:max(first_day, min(last_day, n))] = True
+            last_day = (
+                (max(emptied + dt.timedelta(days=1), restocked) - start).days if restocked else n
+            )
+            censored[first_day : max(first_day, min(last_day, n))] = True
         out[product_id] = Series(start, values, censored)
     return out

@@ -147,9 +147,13 @@ def _candidates(family: str, y: np.ndarray) -> dict[str, Callable[[], object]]:
     return {k: v for k, v in SMOOTH_MODELS.items() if not k.startswith("AutoETS")}
 
 
-def backtest(y: np.ndarray, censored: np.ndarray, models: dict[str, Callable[[], object]],
-             windows: int = CV_WINDOWS, horizon: int = CV_HORIZON
-             ) -> tuple[dict[str, float], dict[str, tuple[np.ndarray, np.ndarray]]]:
+def backtest(
+    y: np.ndarray,
+    censored: np.ndarray,
+    models: dict[str, Callable[[], object]],
+    windows: int = CV_WINDOWS,
+    horizon: int = CV_HORIZON,
+) -> tuple[dict[str, float], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Rolling-origin backtest: MAE per model on uncensored days, and (forecast, actual) pairs."""
     n = len(y)
     pairs: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {k: ([], []) for k in models}
@@ -157,8 +161,8 @@ def backtest(y: np.ndarray, censored: np.ndarray, models: dict[str, Callable[[],
         origin = n - w * horizon
         if origin < MIN_HISTORY_DAYS:
             continue
-        train, test = y[:origin], y[origin:origin + horizon]
-        keep = ~censored[origin:origin + horizon]
+        train, test = y[:origin], y[origin : origin + horizon]
+        keep = ~censored[origin : origin + horizon]
         if not keep.any():
             continue
         for name, factory in models.items():
@@ -191,8 +195,13 @@ def fit_product(sales: np.ndarray, censored: np.ndarray, horizon: int) -> Fit:
     if len(sales) < MIN_HISTORY_DAYS or len(observed) < SEASON:
         level = float(observed.mean()) if len(observed) else float(sales.max(initial=0.0))
         spread = float(observed.var() / level) if len(observed) > 1 and level > 0 else 1.0
-        return Fit(SHORT_HISTORY_MODEL, "short", np.full(horizon, level),
-                   float(np.clip(spread, 1.0, MAX_DISPERSION)), {})
+        return Fit(
+            SHORT_HISTORY_MODEL,
+            "short",
+            np.full(horizon, level),
+            float(np.clip(spread, 1.0, MAX_DISPERSION)),
+            {},
+        )
     family = "intermittent" if is_intermittent(sales, censored) else "smooth"
     y = impute_censored(sales, censored)
     models = _candidates(family, y)
@@ -205,8 +214,9 @@ def fit_product(sales: np.ndarray, censored: np.ndarray, horizon: int) -> Fit:
     scored = {k: v * (SN_HANDICAP if k == BASELINE else 1.0) for k, v in mae.items()}
     name = min(scored, key=lambda k: (round(scored[k], 9), list(models).index(k)))
     pred, actual = pairs[name]
-    return Fit(name, family, _forecast(models[name], y, horizon), dispersion_from(pred, actual),
-               mae)
+    return Fit(
+        name, family, _forecast(models[name], y, horizon), dispersion_from(pred, actual), mae
+    )
 
 
 def fit_many(series: dict[str, tuple[np.ndarray, np.ndarray]], horizon: int) -> dict[str, Fit]:

@@ -36,8 +36,9 @@ def service_z(service_level: float) -> float:
     return NormalDist().inv_cdf(service_level)
 
 
-def days_until_stockout(stock: float, rest_of_today: float,
-                        daily_mean: Sequence[float]) -> float | None:
+def days_until_stockout(
+    stock: float, rest_of_today: float, daily_mean: Sequence[float]
+) -> float | None:
     """Business days after today that the stock covers (0 = it runs out today).
 
     Linear within a day: running out halfway through tomorrow is 0.5. None when the stock
@@ -53,9 +54,16 @@ def days_until_stockout(stock: float, rest_of_today: float,
     return None
 
 
-def reorder(stock: int, par_level: int, rest_of_today: float, daily_mean: Sequence[float],
-            dispersion: float, lead_time_days: int, service_level: float,
-            horizon_days: int) -> Reorder:
+def reorder(
+    stock: int,
+    par_level: int,
+    rest_of_today: float,
+    daily_mean: Sequence[float],
+    dispersion: float,
+    lead_time_days: int,
+    service_level: float,
+    horizon_days: int,
+) -> Reorder:
     """Safety stock, reorder point and suggested order for one product (formulas above).
 
     `daily_mean` starts with the business day after today and covers at least the lead time
@@ -70,5 +78,10 @@ def reorder(stock: int, par_level: int, rest_of_today: float, daily_mean: Sequen
     if end_of_today <= reorder_point:
         target = max(par_level, reorder_point)
         order = max(0, math.ceil(target - max(0.0, end_of_today - mu_l) - 1e-9))
-    return Reorder(safety, reorder_point, order, mu_l,
-                   days_until_stockout(stock, rest_of_today, daily_mean[:horizon_days]))
+    return Reorder(
+        safety,
+        reorder_point,
+        order,
+        mu_l,
+        days_until_stockout(stock, rest_of_today, daily_mean[:horizon_days]),
+    )

@@ -16,11 +16,13 @@ class ForecastController(Controller):
     tags = ["forecast"]
 
     @get("/forecast")
-    async def forecast(self, member: MemberDep, rt: RuntimeDep,
-                       horizon_days: Annotated[int, QueryParameter(ge=1, le=60)] = 14,
-                       include_history: Annotated[bool, QueryParameter()] = False,
-                       ) -> Response[bytes]:
+    async def forecast(
+        self,
+        member: MemberDep,
+        rt: RuntimeDep,
+        horizon_days: Annotated[int, QueryParameter(ge=1, le=60)] = 14,
+        include_history: Annotated[bool, QueryParameter()] = False,
+    ) -> Response[bytes]:
         member.require("manager")
-        result = await rt.forecaster.forecast(rt.pool, member.bar_id, horizon_days,
-                                              include_history)
+        result = await rt.forecaster.forecast(rt.pool, member.bar_id, horizon_days, include_history)
         return Response(content=msgspec.json.encode(result), media_type="application/json")

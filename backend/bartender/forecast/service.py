@@ -60,9 +60,16 @@ class BarFit:
 
 
 def _prepare(fit: FitResult, series: history.Series) -> Prepared:
-    return Prepared(fit.model, fit.family, fit.dispersion, float(fit.mean[0]),
-                    [float(v) for v in fit.mean[1:]], np.round(fit.quantiles[:, 1:], 2),
-                    msgspec.Raw(msgspec.json.encode(_chart_history(series))), {})
+    return Prepared(
+        fit.model,
+        fit.family,
+        fit.dispersion,
+        float(fit.mean[0]),
+        [float(v) for v in fit.mean[1:]],
+        np.round(fit.quantiles[:, 1:], 2),
+        msgspec.Raw(msgspec.json.encode(_chart_history(series))),
+        {},
+    )
 
 
 class Forecaster:
@@ -82,7 +89,8 @@ class Forecaster:
         """Create the pool (spawned workers: no forked event loop or sockets)."""
         if self._workers > 0:
             self._executor = ProcessPoolExecutor(
-                self._workers, mp_context=multiprocessing.get_context("spawn"))
+                self._workers, mp_context=multiprocessing.get_context("spawn")
+            )
             if prewarm:
                 for _ in range(self._workers):
                     self._executor.submit(warm_up)
@@ -99,8 +107,9 @@ class Forecaster:
     def cached(self, bar_id: uuid.UUID) -> BarFit | None:
         return self._cache.get(bar_id)
 
-    async def forecast(self, pool: asyncpg.Pool, bar_id: uuid.UUID, horizon_days: int,
-                       include_history: bool) -> ForecastOut:
+    async def forecast(
+        self, pool: asyncpg.Pool, bar_id: uuid.UUID, horizon_days: int, include_history: bool
+    ) -> ForecastOut:
         async with pool.acquire() as conn:
             now = await history.bar_now(conn, bar_id)
             products = await history.active_products(conn, bar_id, now.today)
@@ -110,21 +119,28 @@ class Forecaster:
             entry = await self._refit(pool, bar_id, now, [p.id for p in products])
         return _answer(now, products, entry, horizon_days, include_history)
 
-    async def _fresh_entry(self, conn: asyncpg.Connection, bar_id: uuid.UUID,
-                           now: history.BarNow) -> BarFit | None:
+    async def _fresh_entry(
+        self, conn: asyncpg.Connection, bar_id: uuid.UUID, now: history.BarNow
+    ) -> BarFit | None:
         entry = self._cache.get(bar_id)
         if entry is None:
             return None
         if entry.today != now.today or entry.day_key != (now.timezone, now.day_starts_at):
             return None
-        if now.seq > entry.seq and await history.history_changed(conn, bar_id, entry.seq,
-                                                                   now.today):
+        if now.seq > entry.seq and await history.history_changed(
+            conn, bar_id, entry.seq, now.today
+        ):
             return None
         self._cache.move_to_end(bar_id)
         return entry
 
-    async def _refit(self, pool: asyncpg.Pool, bar_id: uuid.UUID, now: history.BarNow,
-                     product_ids: list[uuid.UUID]) -> BarFit:
+    async def _refit(
+        self,
+        pool: asyncpg.Pool,
+        bar_id: uuid.UUID,
+        now: history.BarNow,
+        product_ids: list[uuid.UUID],
+    ) -> BarFit:
         lock = self._locks.setdefault(bar_id, asyncio.Lock())
         async with lock:
             async with pool.acquire() as conn:
@@ -142,8 +158,13 @@ class Forecaster:
             fits = await self._fit(series)
             self.last_fit_s = time.perf_counter() - started
             if entry is None:
-                entry = BarFit(snapshot.today, (snapshot.timezone, snapshot.day_starts_at),
-                               snapshot.seq, dt.datetime.now(dt.UTC), {})
+                entry = BarFit(
+                    snapshot.today,
+                    (snapshot.timezone, snapshot.day_starts_at),
+                    snapshot.seq,
+                    dt.datetime.now(dt.UTC),
+                    {},
+                )
             for product_id, fit in fits.items():
                 entry.products[str(product_id)] = _prepare(fit, series[product_id])
             self._cache[bar_id] = entry
@@ -160,54 +181,100 @@ class Forecaster:
         # longest histories first, dealt round-robin: chunks of similar cost per worker
         keys = sorted(series, key=lambda k: -len(series[k].sold))
         chunks = max(1, min(self._workers, len(keys)))
-        work = [{str(k): (series[k].sold, series[k].censored) for k in keys[i::chunks]}
-                for i in range(chunks)]
+        work = [
+            {str(k): (series[k].sold, series[k].censored) for k in keys[i::chunks]}
+            for i in range(chunks)
+        ]
         loop = asyncio.get_running_loop()
         if self._executor is None:
             results = [await asyncio.to_thread(fit_chunk, chunk, FIT_HORIZON) for chunk in work]
         else:
-            results = await asyncio.gather(*(
-                loop.run_in_executor(self._executor, fit_chunk, chunk, FIT_HORIZON)
-                for chunk in work))
+            results = await asyncio.gather(
+                *(
+                    loop.run_in_executor(self._executor, fit_chunk, chunk, FIT_HORIZON)
+                    for chunk in work
+                )
+            )
         return {uuid.UUID(key): fit for result in results for key, fit in result.items()}
 
 
-def _answer(now: history.BarNow, products: list[history.ProductNow], entry: BarFit,
-            horizon_days: int, include_history: bool) -> ForecastOut:
+def _answer(
+    now: history.BarNow,
+    products: list[history.ProductNow],
+    entry: BarFit,
+    horizon_days: int,
+    include_history: bool,
+) -> ForecastOut:
     out = []
     for product in products:
         fit = entry.products[str(product.id)]
         rest_of_today = max(0.0, fit.mean_today - product.sold_today)
-        plan = policy.reorder(product.stock, product.par_level, rest_of_today, fit.ahead,
-                              fit.dispersion, now.lead_time_days, now.service_level, horizon_days)
+        plan = policy.reorder(
+            product.stock,
+            product.par_level,
+            rest_of_today,
+            fit.ahead,
+            fit.dispersion,
+            now.lead_time_days,
+            now.service_level,
+            horizon_days,
+        )
         daily = fit.daily.get(horizon_days)
         if daily is None:
             daily = fit.daily[horizon_days] = _encode_daily(entry.today, fit, horizon_days)
-        out.append(ProductForecastOut(
-            product_id=product.id, model=fit.model, family=fit.family, name=product.name,
-            stock=product.stock, par_level=product.par_level, daily=daily,
-            days_until_stockout=plan.days_until_stockout, reorder_point=plan.reorder_point,
-            safety_stock=plan.safety_stock, suggested_order_qty=plan.suggested_order_qty,
-            lead_time_demand=round(plan.lead_time_demand, 2),
-            history=fit.history if include_history else None,
-        ))
+        out.append(
+            ProductForecastOut(
+                product_id=product.id,
+                model=fit.model,
+                family=fit.family,
+                name=product.name,
+                stock=product.stock,
+                par_level=product.par_level,
+                daily=daily,
+                days_until_stockout=plan.days_until_stockout,
+                reorder_point=plan.reorder_point,
+                safety_stock=plan.safety_stock,
+                suggested_order_qty=plan.suggested_order_qty,
+                lead_time_demand=round(plan.lead_time_demand, 2),
+                history=fit.history if include_history else None,
+            )
+        )
     out.sort(key=lambda p: (p.days_until_stockout is None, p.days_until_stockout or 0.0, p.name))
-    return ForecastOut(generated_at=dt.datetime.now(dt.UTC), horizon_days=horizon_days,
-                       business_date=now.today, lead_time_days=now.lead_time_days,
-                       service_level=now.service_level, fitted_at=entry.fitted_at,
-                       products=out)
+    return ForecastOut(
+        generated_at=dt.datetime.now(dt.UTC),
+        horizon_days=horizon_days,
+        business_date=now.today,
+        lead_time_days=now.lead_time_days,
+        service_level=now.service_level,
+        fitted_at=entry.fitted_at,
+        products=out,
+    )
 
 
 def _encode_daily(today: dt.date, fit: Prepared, horizon_days: int) -> msgspec.Raw:
     q = fit.quantiles
-    return msgspec.Raw(msgspec.json.encode([
-        DailyOut(today + dt.timedelta(days=i + 1), float(q[0, i]), float(q[1, i]),
-                 float(q[2, i]), round(fit.ahead[i], 3))
-        for i in range(horizon_days)]))
+    return msgspec.Raw(
+        msgspec.json.encode(
+            [
+                DailyOut(
+                    today + dt.timedelta(days=i + 1),
+                    float(q[0, i]),
+                    float(q[1, i]),
+                    float(q[2, i]),
+                    round(fit.ahead[i], 3),
+                )
+                for i in range(horizon_days)
+            ]
+        )
+    )
 
 
 def _chart_history(series: history.Series) -> list[HistoryDayOut]:
     n = len(series.sold)
     first = max(0, n - CHART_DAYS)
-    return [HistoryDayOut(series.start + dt.timedelta(days=i), int(series.sold[i]),
-                          bool(series.censored[i])) for i in range(first, n)]
+    return [
+        HistoryDayOut(
+            series.start + dt.timedelta(days=i), int(series.sold[i]), bool(series.censored[i])
+        )
+        for i in range(first, n)
+    ]

@@ -81,7 +81,7 @@ def expected_demand(profile: Profile, dates: list[dt.date], rng: np.random.Gener
     mean = mean * trend
     for _ in range(rng.integers(0, 3)):  # promotions: a few days at a discount
         start = int(rng.integers(0, max(1, n - 7)))
-        mean[start:start + int(rng.integers(3, 8))] *= rng.uniform(1.4, 2.0)
+        mean[start : start + int(rng.integers(3, 8))] *= rng.uniform(1.4, 2.0)
     return mean
 
 
@@ -98,8 +98,13 @@ def draw_demand(profile: Profile, mean: np.ndarray, rng: np.random.Generator) ->
     return rng.negative_binomial(k, p).astype(np.int64)
 
 
-def simulate_stock(product: SyntheticProduct, lead_time: int, rng: np.random.Generator,
-                   late_truck_rate: float = 0.08, trucks_until: int | None = None) -> None:
+def simulate_stock(
+    product: SyntheticProduct,
+    lead_time: int,
+    rng: np.random.Generator,
+    late_truck_rate: float = 0.08,
+    trucks_until: int | None = None,
+) -> None:
     """Run the bar's fixed min/max rule over the true demand; fills sales/opening/censored.
 
     The rule: at closing, when stock + on order <= low_threshold, order up to par_level;
@@ -128,9 +133,15 @@ def simulate_stock(product: SyntheticProduct, lead_time: int, rng: np.random.Gen
                 product.deliveries.append((arrival, qty))
 
 
-def generate_bar(profiles: list[Profile], days: int, seed: int, end: dt.date,
-                 lead_time: int = 2, new_products: int = 0, new_from: int | None = None,
-                 ) -> tuple[list[dt.date], list[SyntheticProduct]]:
+def generate_bar(
+    profiles: list[Profile],
+    days: int,
+    seed: int,
+    end: dt.date,
+    lead_time: int = 2,
+    new_products: int = 0,
+    new_from: int | None = None,
+) -> tuple[list[dt.date], list[SyntheticProduct]]:
     """Simulate `days` business days ending with `end` for each profile.
 
     The last `new_products` profiles start 5..13 days before day `new_from` (default: the
@@ -150,9 +161,13 @@ def generate_bar(profiles: list[Profile], days: int, seed: int, end: dt.date,
         demand[:start] = 0
         avg = max(profile.base, 0.3)
         product = SyntheticProduct(
-            profile=profile, start=start, demand=demand,
-            sales=np.zeros(days, dtype=np.int64), opening=np.zeros(days, dtype=np.int64),
-            censored=np.zeros(days, dtype=bool), arrivals=np.zeros(days, dtype=np.int64),
+            profile=profile,
+            start=start,
+            demand=demand,
+            sales=np.zeros(days, dtype=np.int64),
+            opening=np.zeros(days, dtype=np.int64),
+            censored=np.zeros(days, dtype=bool),
+            arrivals=np.zeros(days, dtype=np.int64),
             low_threshold=max(1, round(avg * (lead_time + 0.5))),
             par_level=max(3, round(avg * (lead_time + 7))),
         )
@@ -161,12 +176,44 @@ def generate_bar(profiles: list[Profile], days: int, seed: int, end: dt.date,
     return dates, products
 
 
-_BEERS = ["Flag", "Castel", "Bock", "Heineken", "Guinness", "33 Export", "Beaufort", "Ivoire",
-          "Desperados", "Leffe", "Kronenbourg", "Pelforth"]
-_SODAS = ["Coca-Cola", "Fanta", "Sprite", "Youzou", "Orangina", "Schweppes", "Eau minérale",
-          "Tonic", "Ginger ale", "Malta"]
-_SPIRITS = ["Whisky", "Rhum", "Gin", "Vodka", "Cognac", "Pastis", "Vin rouge", "Vin blanc",
-            "Champagne", "Liqueur"]
+_BEERS = [
+    "Flag",
+    "Castel",
+    "Bock",
+    "Heineken",
+    "Guinness",
+    "33 Export",
+    "Beaufort",
+    "Ivoire",
+    "Desperados",
+    "Leffe",
+    "Kronenbourg",
+    "Pelforth",
+]
+_SODAS = [
+    "Coca-Cola",
+    "Fanta",
+    "Sprite",
+    "Youzou",
+    "Orangina",
+    "Schweppes",
+    "Eau minérale",
+    "Tonic",
+    "Ginger ale",
+    "Malta",
+]
+_SPIRITS = [
+    "Whisky",
+    "Rhum",
+    "Gin",
+    "Vodka",
+    "Cognac",
+    "Pastis",
+    "Vin rouge",
+    "Vin blanc",
+    "Champagne",
+    "Liqueur",
+]
 
 
 def bar_profiles(count: int, seed: int) -> list[Profile]:
@@ -184,8 +231,17 @@ def bar_profiles(count: int, seed: int) -> list[Profile]:
         else:
             name, category, kind = _SPIRITS[i % len(_SPIRITS)], "Alcools", "intermittent"
             base, price = float(rng.uniform(0.15, 1.6)), int(rng.choice([1500, 2500, 20000]))
-        profiles.append(Profile(f"{name} #{i + 1}", category, kind, base, price,
-                                int(price * 0.6), float(rng.uniform(4, 15))))
+        profiles.append(
+            Profile(
+                f"{name} #{i + 1}",
+                category,
+                kind,
+                base,
+                price,
+                int(price * 0.6),
+                float(rng.uniform(4, 15)),
+            )
+        )
     return profiles
 
 
@@ -193,8 +249,9 @@ def profile_for(name: str, category: str, price: int, par_level: int) -> Profile
     """A demand profile for an existing product (a demo drink) from its category and par."""
     lowered = category.lower()
     if "alcool" in lowered or "vin" in lowered or "spirit" in lowered:
-        return Profile(name, category, "intermittent", max(0.4, par_level / 20), price,
-                       int(price * 0.5))
+        return Profile(
+            name, category, "intermittent", max(0.4, par_level / 20), price, int(price * 0.5)
+        )
     if "bi" in lowered:  # Bières / Beers
         return Profile(name, category, "fast", max(4.0, par_level / 4), price, int(price * 0.7))
     return Profile(name, category, "medium", max(2.0, par_level / 6), price, int(price * 0.6))

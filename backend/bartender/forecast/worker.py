@@ -29,10 +29,13 @@ def warm_up() -> bool:
     return True
 
 
-def fit_chunk(series: dict[str, tuple[np.ndarray, np.ndarray]],
-              horizon: int) -> dict[str, FitResult]:
+def fit_chunk(
+    series: dict[str, tuple[np.ndarray, np.ndarray]], horizon: int
+) -> dict[str, FitResult]:
     """Fit each product of `series` ({key: (sold per day, censored per day)})."""
     from bartender.forecast.models import fit_many
 
-    return {key: FitResult(fit.model, fit.family, fit.mean, fit.dispersion, fit.quantiles())
-            for key, fit in fit_many(series, horizon).items()}
+    return {
+        key: FitResult(fit.model, fit.family, fit.mean, fit.dispersion, fit.quantiles())
+        for key, fit in fit_many(series, horizon).items()
+    }

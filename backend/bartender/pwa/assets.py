@@ -54,8 +54,11 @@ class PwaAssets:
         return f"/static/{self.version}/{path}"
 
     def sw_extensions(self) -> list[str]:
-        return [self.url(p) for p in sorted(self.files)
-                if p.startswith(SW_EXTENSIONS_DIR + "/") and p.endswith(".js")]
+        return [
+            self.url(p)
+            for p in sorted(self.files)
+            if p.startswith(SW_EXTENSIONS_DIR + "/") and p.endswith(".js")
+        ]
 
     def precache(self) -> list[str]:
         """What the service worker stores at install: the shell and every static file."""

@@ -19,21 +19,23 @@ from bartender import __version__
 from bartender.errors import NotFound
 from bartender.pwa import assets
 
-CSP = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    # 'self' covers ws:/wss: to this host in CSP level 3 browsers
-    "connect-src 'self'",
-    "manifest-src 'self'",
-    "worker-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "object-src 'none'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        # 'self' covers ws:/wss: to this host in CSP level 3 browsers
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ]
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -57,11 +59,24 @@ def _templates() -> jinja2.Environment:
 
 def _render(name: str, content_type: str, **extra: object) -> Response[bytes]:
     pwa = assets.current()
-    body = _templates().get_template(name).render(
-        version=pwa.version, app_version=__version__, asset=pwa.url, theme=THEME_COLOUR,
-        precache=pwa.precache(), sw_extensions=pwa.sw_extensions(), **extra)
-    return Response(content=body.encode(), media_type=content_type,
-                    headers={**SECURITY_HEADERS, "Cache-Control": REVALIDATE})
+    body = (
+        _templates()
+        .get_template(name)
+        .render(
+            version=pwa.version,
+            app_version=__version__,
+            asset=pwa.url,
+            theme=THEME_COLOUR,
+            precache=pwa.precache(),
+            sw_extensions=pwa.sw_extensions(),
+            **extra,
+        )
+    )
+    return Response(
+        content=body.encode(),
+        media_type=content_type,
+        headers={**SECURITY_HEADERS, "Cache-Control": REVALIDATE},
+    )
 
 
 @get("/", include_in_schema=False)
@@ -90,8 +105,11 @@ async def static_file(version: FromPath[str], path: FromPath[str]) -> Response[b
     found = pwa.files.get(rel) if version == pwa.version else None
     if found is None:
         raise NotFound("No such asset.")
-    return Response(content=found.body, media_type=found.content_type,
-                    headers={**SECURITY_HEADERS, "Cache-Control": IMMUTABLE})
+    return Response(
+        content=found.body,
+        media_type=found.content_type,
+        headers={**SECURITY_HEADERS, "Cache-Control": IMMUTABLE},
+    )
 
 
 ROUTES = [shell, service_worker, manifest, static_file]

@@ -81,14 +81,26 @@ class ClusterView:
 class ClusterLink:
     """This instance's link to the others through Redis (see the module docstring)."""
 
-    def __init__(self, url: str, *, instance_id: str, heartbeat_ttl_s: float,
-                 history_len: int, history_ttl_s: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        instance_id: str,
+        heartbeat_ttl_s: float,
+        history_len: int,
+        history_ttl_s: int,
+    ) -> None:
         self.instance_id = instance_id
         # one immediate retry on a fresh connection: after a Redis restart the pooled
         # connections are dead, and the first command on each must not be lost
-        self.redis = aioredis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0,
-                                       decode_responses=True, retry=Retry(NoBackoff(), 1),
-                                       retry_on_error=[RedisConnectionError, RedisTimeoutError])
+        self.redis = aioredis.from_url(
+            url,
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
+            decode_responses=True,
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
         self.healthy = False
         self._heartbeat_ttl_s = heartbeat_ttl_s
         self._history_len = history_len
@@ -135,8 +147,9 @@ class ClusterLink:
         self.healthy = False
 
     # -- heartbeats and the cluster view ----------------------------------------------
-    async def exchange(self, counts: dict[uuid.UUID, int], lag_ms: float,
-                       backlog: int) -> ClusterView | None:
+    async def exchange(
+        self, counts: dict[uuid.UUID, int], lag_ms: float, backlog: int
+    ) -> ClusterView | None:
         """Publish this instance's counts and pressure; read the others'. None: Redis down."""
         now = time.time()
         mine = {str(bar): n for bar, n in counts.items() if n > 0}
@@ -176,8 +189,9 @@ class ClusterLink:
         return view
 
     # -- modes ---------------------------------------------------------------------------
-    async def publish_modes(self, changes: list[ModeNotice], polling: list[ModeNotice],
-                            ttl_s: int) -> None:
+    async def publish_modes(
+        self, changes: list[ModeNotice], polling: list[ModeNotice], ttl_s: int
+    ) -> None:
         """Leader only: store the bars in poll (refreshing their expiry) and announce changes."""
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -257,8 +271,9 @@ class ClusterLink:
     async def history_since(self, bar_id: uuid.UUID, since: int) -> list[tuple[int, str]]:
         """Stock frames of the bar after `since`, ascending (may have holes; [] when down)."""
         try:
-            rows = await self.redis.zrangebyscore(_history_key(bar_id), f"({since}", "+inf",
-                                                  withscores=True)
+            rows = await self.redis.zrangebyscore(
+                _history_key(bar_id), f"({since}", "+inf", withscores=True
+            )
         except (RedisError, OSError) as exc:
             self._failed("history", exc)
             return []

@@ -44,7 +44,7 @@ log = logging.getLogger("bartender.realtime")
 
 LIVE, PENDING, LOADING = 0, 1, 2
 BAD_FRAMES_PER_MINUTE = 20  # contract rule 6
-STALLED_OVERFLOWS = 3       # overflows without one frame sent in between: close 1008
+STALLED_OVERFLOWS = 3  # overflows without one frame sent in between: close 1008
 MODE_KEY_TTL_S = 30
 
 
@@ -103,8 +103,16 @@ class Resync:
 class Client:
     """One authenticated socket: its subscriptions and its bounded send queue."""
 
-    __slots__ = ("socket", "hub", "user_id", "subs", "queue", "writer", "closed",
-                 "stalled_overflows")
+    __slots__ = (
+        "socket",
+        "hub",
+        "user_id",
+        "subs",
+        "queue",
+        "writer",
+        "closed",
+        "stalled_overflows",
+    )
 
     def __init__(self, socket: AsgiSocket, hub: Hub, user_id: uuid.UUID) -> None:
         self.socket = socket
@@ -117,8 +125,9 @@ class Client:
         self.closed = False
         self.stalled_overflows = 0
 
-    def enqueue(self, item: str | Resync, bar_id: uuid.UUID | None = None,
-                seq: int | None = None) -> None:
+    def enqueue(
+        self, item: str | Resync, bar_id: uuid.UUID | None = None, seq: int | None = None
+    ) -> None:
         if self.closed:
             return
         if self.queue is None:
@@ -147,8 +156,9 @@ class Client:
             return
         behind = {bar for _item, bar, _seq in self.queue if bar is not None}
         # keep what is not stock (mode, catalog, pong...), replace stock by one snapshot per bar
-        self.queue = deque(entry for entry in self.queue
-                           if entry[1] is None or entry[1] not in behind)
+        self.queue = deque(
+            entry for entry in self.queue if entry[1] is None or entry[1] not in behind
+        )
         for bar_id in behind:
             sub = self.subs.get(bar_id)
             if sub is not None:
@@ -204,9 +214,16 @@ class Hub:
     """All /ws sockets of this process: subscriptions by bar, fan-out of the stock feed and
     catalog changes, catch-ups, and the push/poll decision (shared through `cluster`)."""
 
-    def __init__(self, settings: Settings, feed: StockFeed, catalog: CatalogVersions,
-                 tokens: Tokens, memberships: MembershipCache, policy: AdaptivePolicy,
-                 cluster: ClusterLink | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        feed: StockFeed,
+        catalog: CatalogVersions,
+        tokens: Tokens,
+        memberships: MembershipCache,
+        policy: AdaptivePolicy,
+        cluster: ClusterLink | None,
+    ) -> None:
         self.settings = settings
         self.feed = feed
         self.catalog = catalog
@@ -244,8 +261,10 @@ class Hub:
     async def stop(self) -> None:
         """Close every socket with 1012 (clients reconnect with `since` elsewhere)."""
         self.stopping = True
-        await asyncio.gather(*(c.close(protocol.CLOSE_RESTARTING, "server restarting")
-                               for c in list(self.clients)), return_exceptions=True)
+        await asyncio.gather(
+            *(c.close(protocol.CLOSE_RESTARTING, "server restarting") for c in list(self.clients)),
+            return_exceptions=True,
+        )
         if self._ticker is not None:
             self._ticker.cancel()
             try:
@@ -352,8 +371,10 @@ class Hub:
         if role is None:
             client.enqueue(protocol.forbidden(bar_id))
             return True
-        if bar_id not in client.subs and \
-                self.connections(bar_id) >= self.settings.ws_max_connections_per_bar:
+        if (
+            bar_id not in client.subs
+            and self.connections(bar_id) >= self.settings.ws_max_connections_per_bar
+        ):
             await client.close(protocol.CLOSE_TOO_MANY, "too many connections for this bar")
             return False
         await self.catalog.seq(bar_id)  # warm: `mode` messages carry it
@@ -397,20 +418,25 @@ class Hub:
             return []
         if marker.then_mode:
             mode, interval = self.mode_of(sub.bar_id)
-            frames.append((protocol.mode(sub.bar_id, mode, interval,
-                                         self.catalog.known(sub.bar_id)), None))
+            frames.append(
+                (protocol.mode(sub.bar_id, mode, interval, self.catalog.known(sub.bar_id)), None)
+            )
         return frames
 
-    async def _frames_since(self, sub: Subscription,
-                            force_snapshot: bool) -> list[tuple[str, int | None]]:
+    async def _frames_since(
+        self, sub: Subscription, force_snapshot: bool
+    ) -> list[tuple[str, int | None]]:
         bar_id, since = sub.bar_id, sub.last_seq
         if since is not None and not force_snapshot:
             state = await self.feed.state(bar_id)
             if since >= state.seq:
                 # the client is where we are, or ahead of this instance: fine unless it is
                 # ahead of the database too (then only a snapshot resynchronises it)
-                db_seq = state.seq if since == state.seq else \
-                    await self.feed.pool.fetchval(BAR_SEQ, bar_id)
+                db_seq = (
+                    state.seq
+                    if since == state.seq
+                    else await self.feed.pool.fetchval(BAR_SEQ, bar_id)
+                )
                 if db_seq is not None and db_seq >= since:
                     frames = self._go_live(sub, since, {}, reach=0)
                     if frames is not None:
@@ -425,9 +451,18 @@ class Hub:
                 if since + 1 not in known and state.seq - since <= self.settings.feed_history:
                     # not in any history (a bar this process has not followed): the ledger
                     rows = await self.feed.pool.fetch(LEDGER_RANGE, bar_id, since, state.seq)
-                    known.update((row["seq"], protocol.stock(
-                        str(bar_id), row["seq"], msgspec.json.decode(row["changes"]),
-                        row["cause"])) for row in rows)
+                    known.update(
+                        (
+                            row["seq"],
+                            protocol.stock(
+                                str(bar_id),
+                                row["seq"],
+                                msgspec.json.decode(row["changes"]),
+                                row["cause"],
+                            ),
+                        )
+                        for row in rows
+                    )
                 frames = self._go_live(sub, since, known, reach=state.seq)
                 if frames is not None:
                     return frames
@@ -441,8 +476,9 @@ class Hub:
         return [(protocol.snapshot(bar_id, seq, stock.decode()), seq), *rest]
 
     @staticmethod
-    def _go_live(sub: Subscription, since: int, known: dict[int, str],
-                 reach: int) -> list[tuple[str, int | None]] | None:
+    def _go_live(
+        sub: Subscription, since: int, known: dict[int, str], reach: int
+    ) -> list[tuple[str, int | None]] | None:
         """Merge `known` frames with those buffered while loading and return the contiguous
         run after `since`, or None when it has a hole or stops short of `reach`. The
         subscription goes LIVE at the end of the run synchronously: no frame slips between."""
@@ -576,8 +612,9 @@ class Hub:
             self._remote_counts, self._leader = {}, True
         else:
             self._remote_counts, self._leader = view.remote_counts, view.leader
-            pressure = Pressure(max(pressure.loop_lag_ms, view.max_lag_ms),
-                                max(pressure.backlog, view.max_backlog))
+            pressure = Pressure(
+                max(pressure.loop_lag_ms, view.max_lag_ms), max(pressure.backlog, view.max_backlog)
+            )
 
         if self._leader:
             await self._decide(counts, pressure, tick_s, shared=view is not None)
@@ -591,19 +628,24 @@ class Hub:
                     else:
                         self._apply_mode(bar, POLL, interval)
 
-    async def _decide(self, counts: dict[uuid.UUID, int], pressure: Pressure, tick_s: float,
-                      shared: bool) -> None:
+    async def _decide(
+        self, counts: dict[uuid.UUID, int], pressure: Pressure, tick_s: float, shared: bool
+    ) -> None:
         overloaded = self.policy.pressure_state(pressure)
-        bars = set(counts) | set(self._remote_counts) | \
-            {bar for bar, state in self.modes.items() if state.mode == POLL}
+        bars = (
+            set(counts)
+            | set(self._remote_counts)
+            | {bar for bar, state in self.modes.items() if state.mode == POLL}
+        )
         changes: list[ModeNotice] = []
         polling: list[ModeNotice] = []
         for bar in bars:
             state = self.modes.get(bar)
             if state is None:
                 state = self.modes[bar] = self.policy.fresh()
-            load = BarLoad(counts.get(bar, 0) + self._remote_counts.get(bar, 0),
-                           self._rates.get(bar, 0.0))
+            load = BarLoad(
+                counts.get(bar, 0) + self._remote_counts.get(bar, 0), self._rates.get(bar, 0.0)
+            )
             before = (state.mode, state.poll_interval_ms)
             if self.policy.step(state, load, overloaded, tick_s):
                 mode, interval = state.mode, state.poll_interval_ms

@@ -21,13 +21,13 @@ MIN_INTERVAL_MS, MAX_INTERVAL_MS = 1000, 60_000
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    enter_per_s: float = 5000.0      # deliveries/s on one bar that switch it to poll
-    exit_per_s: float = 1500.0       # ... and the level it must stay under to come back
-    enter_ticks: int = 2             # consecutive ticks over enter_per_s before switching
-    calm_s: float = 10.0             # seconds under exit_per_s before going back to push
-    lag_enter_ms: float = 250.0      # event-loop lag that means the process is overloaded
+    enter_per_s: float = 5000.0  # deliveries/s on one bar that switch it to poll
+    exit_per_s: float = 1500.0  # ... and the level it must stay under to come back
+    enter_ticks: int = 2  # consecutive ticks over enter_per_s before switching
+    calm_s: float = 10.0  # seconds under exit_per_s before going back to push
+    lag_enter_ms: float = 250.0  # event-loop lag that means the process is overloaded
     lag_exit_ms: float = 50.0
-    backlog_enter: int = 50_000      # frames waiting in all send queues of the process
+    backlog_enter: int = 50_000  # frames waiting in all send queues of the process
     backlog_exit: int = 5_000
     pressure_min_per_s: float = 200.0  # under pressure, bars above this go to poll first
     default_interval_ms: int = 5000  # what the polling endpoint says for a bar in push
@@ -35,7 +35,7 @@ class PolicyConfig:
 
 @dataclass(frozen=True)
 class BarLoad:
-    connections: int     # sockets subscribed to the bar, every instance
+    connections: int  # sockets subscribed to the bar, every instance
     messages_per_s: float  # stock messages per second on the bar
 
     @property
@@ -53,7 +53,7 @@ class Pressure:
 class BarMode:
     mode: str = PUSH
     poll_interval_ms: int = 5000
-    hot_ticks: int = 0     # consecutive ticks over the enter threshold
+    hot_ticks: int = 0  # consecutive ticks over the enter threshold
     calm_for_s: float = 0.0  # time spent under the exit threshold while in poll
 
 

@@ -123,8 +123,14 @@ def stock(bar_id: str, seq: int, changes: list[Any], cause: str) -> str:
 
 
 def mode(bar_id: uuid.UUID, mode_name: str, poll_interval_ms: int, catalog_seq: int) -> str:
-    return encode(Mode(bar_id=str(bar_id), mode=mode_name, poll_interval_ms=poll_interval_ms,
-                       catalog_seq=catalog_seq))
+    return encode(
+        Mode(
+            bar_id=str(bar_id),
+            mode=mode_name,
+            poll_interval_ms=poll_interval_ms,
+            catalog_seq=catalog_seq,
+        )
+    )
 
 
 def snapshot(bar_id: uuid.UUID, seq: int, stock_json: str) -> str:
@@ -134,5 +140,7 @@ def snapshot(bar_id: uuid.UUID, seq: int, stock_json: str) -> str:
 
 def catalog(bar_id: str, catalog_seq: int, product_json: str) -> str:
     """Additive message: a product of the bar was created or its catalog fields changed."""
-    return (f'{{"type":"catalog","bar_id":"{bar_id}","catalog_seq":{catalog_seq:d},'
-            f'"product":{product_json}}}')
+    return (
+        f'{{"type":"catalog","bar_id":"{bar_id}","catalog_seq":{catalog_seq:d},'
+        f'"product":{product_json}}}'
+    )

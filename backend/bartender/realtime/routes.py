@@ -16,8 +16,13 @@ from bartender.runtime import Runtime
 @asgi("/ws", is_mount=False, copy_scope=False)
 async def live_stock(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "websocket":
-        await send({"type": "http.response.start", "status": 426,
-                    "headers": [(b"content-type", b"text/plain"), (b"upgrade", b"websocket")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 426,
+                "headers": [(b"content-type", b"text/plain"), (b"upgrade", b"websocket")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"websocket only"})
         return
     rt: Runtime = scope["app"].state.rt

@@ -17,14 +17,27 @@ def build_hub(rt: Runtime) -> Hub:
     settings = rt.settings
     cluster = None
     if settings.redis_url:
-        cluster = ClusterLink(settings.redis_url, instance_id=uuid.uuid4().hex,
-                              heartbeat_ttl_s=max(3.0, 4 * settings.realtime_tick_s),
-                              history_len=settings.feed_history,
-                              history_ttl_s=settings.realtime_history_ttl_s)
+        cluster = ClusterLink(
+            settings.redis_url,
+            instance_id=uuid.uuid4().hex,
+            heartbeat_ttl_s=max(3.0, 4 * settings.realtime_tick_s),
+            history_len=settings.feed_history,
+            history_ttl_s=settings.realtime_history_ttl_s,
+        )
         rt.readiness_probes["redis"] = cluster.ping
-    policy = AdaptivePolicy(PolicyConfig(
-        enter_per_s=settings.realtime_poll_enter_per_s,
-        exit_per_s=settings.realtime_poll_exit_per_s,
-        calm_s=settings.realtime_poll_calm_s))
-    return Hub(settings, rt.feed, CatalogVersions(rt.pool, rt.listener), rt.tokens,
-               rt.memberships, policy, cluster)
+    policy = AdaptivePolicy(
+        PolicyConfig(
+            enter_per_s=settings.realtime_poll_enter_per_s,
+            exit_per_s=settings.realtime_poll_exit_per_s,
+            calm_s=settings.realtime_poll_calm_s,
+        )
+    )
+    return Hub(
+        settings,
+        rt.feed,
+        CatalogVersions(rt.pool, rt.listener),
+        rt.tokens,
+        rt.memberships,
+        policy,
+        cluster,
+    )
