@@ -6,7 +6,9 @@ gapless in commit order). pgbench calls bt_sell() directly at the same concurren
 same data. The two alternate in short rounds (HTTP, pgbench, HTTP, ...) so that both see
 the same machine; the result is the median of the per-round ratios HTTP tps / pgbench tps.
 The HTTP load generator (Python, aiohttp) shares the cores with the server and PostgreSQL;
-its CPU time is reported (pgbench's C client costs next to nothing).
+its CPU time is reported (pgbench's C client costs next to nothing). The server process's
+own CPU time (user + system, from its kernel counters via psutil) over each HTTP round gives
+the app's CPU cost per sale in microseconds (`server_cpu_us_per_sale`).
 
 Prints one JSON line (stdout) and a readable summary (stderr). Localhost only; bounded.
 
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import psutil
 
 BARS, PRODUCTS, STOCK = 20, 12, 100_000
 MAX_CLIENTS, MAX_DURATION_S = 256, 120
@@ -181,6 +184,12 @@ def pgbench(bin_dir: Path, url: str, clients: int, duration: float, hot: bool) -
     return {"tps": round(tps, 1), "latency_avg_ms": latency}
 
 
+def server_cpu_s(proc: psutil.Process) -> float:
+    """CPU seconds (user + system) the server process has used so far."""
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
 def wait_ready(base: str, proc: subprocess.Popen) -> None:
     import urllib.request
 
@@ -211,7 +220,7 @@ async def main_async(args: argparse.Namespace) -> dict:
         targets, email, password = await seed(url)
         port = 18000 + random.randint(0, 999)
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
+        server = subprocess.Popen(  # noqa: ASYNC220 (once, before any timing)
             [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
             env={
                 **os.environ,
@@ -241,12 +250,19 @@ async def main_async(args: argparse.Namespace) -> dict:
                 "bars": BARS,
                 "products_per_bar": PRODUCTS,
             }
+            server_proc = psutil.Process(server.pid)
             for name, subset in (("random_bars", targets), ("hot_bar", hot)):
                 rounds = []
                 for _ in range(args.rounds):
                     cpu_before = time.process_time()
+                    server_before = server_cpu_s(server_proc)
                     http = await http_load(base, token, subset, args.clients, args.duration)
                     http["generator_cpu_s"] = round(time.process_time() - cpu_before, 2)
+                    server_used = server_cpu_s(server_proc) - server_before
+                    http["server_cpu_s"] = round(server_used, 2)
+                    http["server_cpu_us_per_sale"] = round(
+                        server_used / max(1, http["sales"]) * 1e6
+                    )
                     sql = pgbench(bin_dir, url, args.clients, args.duration, name == "hot_bar")
                     rounds.append(
                         {"http": http, "pgbench": sql, "ratio": round(http["tps"] / sql["tps"], 3)}
@@ -257,6 +273,9 @@ async def main_async(args: argparse.Namespace) -> dict:
                     "ratios": [r["ratio"] for r in rounds],
                     "http_median_round": middle["http"],
                     "pgbench_median_round": middle["pgbench"],
+                    "server_cpu_us_per_sale_median": sorted(
+                        r["http"]["server_cpu_us_per_sale"] for r in rounds
+                    )[len(rounds) // 2],
                 }
         finally:
             server.terminate()
@@ -293,7 +312,8 @@ def main() -> int:
         print(
             f"{name:12} HTTP {h['tps']:8.1f} tps (p50 {h['p50']} ms, p95 {h['p95']} ms, "
             f"p99 {h['p99']} ms, errors {h['errors']}) | pgbench {g['tps']:8.1f} tps | "
-            f"ratio {r['ratio_median']} (rounds {r['ratios']})",
+            f"ratio {r['ratio_median']} (rounds {r['ratios']}) | "
+            f"server CPU {r['server_cpu_us_per_sale_median']} us/sale",
             file=sys.stderr,
         )
     return 0
