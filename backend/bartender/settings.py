@@ -62,6 +62,11 @@ class Settings:
     statement_timeout_ms: int = _env("BARTENDER_STATEMENT_TIMEOUT_MS", 10_000)
     pool_min_size: int = _env("BARTENDER_POOL_MIN", 2)
     pool_max_size: int = _env("BARTENDER_POOL_MAX", 10)
+    # Overload (docs/metrics.md): how long a request waits for a pooled connection before
+    # 503 busy, and how many stock operations (non-GET under /api/bars/{id}/) one process runs
+    # at once before answering 503 busy at once (0: twice the pool's maximum size).
+    pool_acquire_timeout_ms: int = _env("BARTENDER_POOL_ACQUIRE_TIMEOUT_MS", 2000)
+    max_in_flight_writes: int = _env("BARTENDER_MAX_IN_FLIGHT_WRITES", 0)
     # argon2id cost; production keeps argon2-cffi's defaults, tests lower them.
     argon2_time_cost: int = _env("BARTENDER_ARGON2_TIME_COST", 3)
     argon2_memory_kib: int = _env("BARTENDER_ARGON2_MEMORY_KIB", 65536)
@@ -91,6 +96,11 @@ class Settings:
     # the Redis per-bar history expires when a bar is idle
     realtime_history_ttl_s: int = _env("BARTENDER_REALTIME_HISTORY_TTL_S", 3600)
     log_level: str = _env("BARTENDER_LOG_LEVEL", "INFO")
+    log_format: str = _env("BARTENDER_LOG_FORMAT", "text")  # or "json": one object per line
+    # one line per request (route, status, duration, request id); costs CPU per request
+    access_log: bool = _env("BARTENDER_ACCESS_LOG", False)
+    # GET /metrics wants this bearer token; unset: served only to loopback, unproxied callers
+    metrics_token: str | None = _env("BARTENDER_METRICS_TOKEN")
     # Forecast fitting: worker processes (0 = a thread of this process), and whether to start
     # them at startup (each imports statsforecast, ~1 s) instead of on the first forecast.
     forecast_workers: int = _env("BARTENDER_FORECAST_WORKERS", 2)
