@@ -59,11 +59,34 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def raise_open_files_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit and return it: every websocket is a file
+    descriptor, and the usual soft limit of 1024 makes an instance fail every request at ~990
+    sockets ("too many open files") long before its CPU or memory are the limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Linux refuses an unlimited soft limit for open files: then take the kernel's ceiling
+    target = hard if hard != resource.RLIM_INFINITY else _nr_open()
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def _nr_open() -> int:
+    try:
+        return int(Path("/proc/sys/fs/nr_open").read_text())
+    except (OSError, ValueError):
+        return 1 << 20
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from bartender.app import create_app
 
+    log.info("open files limit: %d (each websocket uses one)", raise_open_files_limit())
     with _database(settings) as settings:
         if args.demo:
             from bartender.demo import seed_demo

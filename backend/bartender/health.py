@@ -1,4 +1,10 @@
-"""Liveness and readiness."""
+"""Liveness and readiness.
+
+Ready means "can serve": PostgreSQL answers. Redis is an accelerator (fan-out between
+instances, shared replay history), never the truth: while it is down every instance still
+serves correctly from its own view, so a failing Redis marks the answer `degraded` (200)
+rather than taking every instance out of a health-checking load balancer at once.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,9 @@ import asyncio
 from litestar import Controller, Response, get
 
 from bartender.deps import RuntimeDep
+
+# probes whose failure degrades the service without stopping it (see the module docstring)
+ACCELERATORS = frozenset({"redis"})
 
 
 class HealthController(Controller):
@@ -34,8 +43,11 @@ class HealthController(Controller):
                 checks[name] = "ok"
             except Exception as exc:
                 checks[name] = f"error: {type(exc).__name__}"
-        ready = all(v == "ok" for k, v in checks.items() if k != "listen")
+        failing = [k for k, v in checks.items() if v != "ok" and k != "listen"]
+        degraded = [k for k in failing if k in ACCELERATORS]
+        ready = len(failing) == len(degraded)
+        status = "unavailable" if not ready else "degraded" if degraded else "ok"
         return Response(
-            {"status": "ok" if ready else "unavailable", "checks": checks},
+            {"status": status, "checks": checks, "degraded": degraded},
             status_code=200 if ready else 503,
         )
