@@ -16,9 +16,10 @@ async def test_ready_stays_200_while_redis_is_down_and_says_degraded(
     database_url: str, redis_server: RedisServer
 ) -> None:
     settings = make_settings(database_url, redis_url=redis_server.url)
-    async with start_server(settings) as running, httpx.AsyncClient(
-        base_url=running.base_url
-    ) as http:
+    async with (
+        start_server(settings) as running,
+        httpx.AsyncClient(base_url=running.base_url) as http,
+    ):
         ready = await http.get("/api/ready")
         assert ready.status_code == 200, ready.text
         assert ready.json()["status"] == "ok" and ready.json()["degraded"] == []
@@ -32,16 +33,20 @@ async def test_ready_stays_200_while_redis_is_down_and_says_degraded(
         assert body["checks"]["redis"].startswith("error")
 
         redis_server.start()  # same port: back to ok without a restart
-        async with asyncio.timeout(10):
-            while (await http.get("/api/ready")).json()["status"] != "ok":
-                await asyncio.sleep(0.05)
+        for _ in range(200):  # within 10 s
+            if (await http.get("/api/ready")).json()["status"] == "ok":
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("/api/ready did not return to ok after Redis came back")
 
 
 async def test_ready_is_503_when_postgresql_does_not_answer(database_url: str) -> None:
     settings = make_settings(database_url)
-    async with start_server(settings) as running, httpx.AsyncClient(
-        base_url=running.base_url
-    ) as http:
+    async with (
+        start_server(settings) as running,
+        httpx.AsyncClient(base_url=running.base_url) as http,
+    ):
         assert (await http.get("/api/ready")).status_code == 200
         await running.rt.pool.close()  # every query now fails: this process cannot serve
         ready = await http.get("/api/ready")
