@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -19,8 +20,13 @@ Handler = Callable[[str], None]
 
 
 class Listener:
-    def __init__(self, dsn: str, *, retry_s: float = 0.5, max_retry_s: float = 5.0) -> None:
+    """The LISTEN connection. After a loss it waits `retry_s` before reconnecting, doubling up
+    to `max_retry_s` while attempts fail (a database that just went away is not hammered)."""
+
+    def __init__(self, dsn: str, *, retry_s: float = 0.2, max_retry_s: float = 5.0) -> None:
         self.dsn = dsn
+        # unique per connection so that an operator (or a test) can find and end this one
+        self.application_name = f"bartender-listen-{uuid.uuid4().hex[:12]}"
         self._handlers: dict[str, list[Handler]] = {}
         self._reconnect_callbacks: list[Callable[[], Awaitable[None]]] = []
         self._conn: asyncpg.Connection | None = None
@@ -75,7 +81,7 @@ class Listener:
 
     async def _connect(self) -> None:
         conn = await asyncpg.connect(
-            self.dsn, server_settings={"application_name": "bartender-listen"}
+            self.dsn, server_settings={"application_name": self.application_name}
         )
         conn.add_termination_listener(self._on_termination)
         for channel in self._handlers:
@@ -92,23 +98,16 @@ class Listener:
             await self._close()
             delay = self._retry_s
             while True:
+                await asyncio.sleep(delay)
                 try:
                     await self._connect()
                     break
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    log.warning("LISTEN reconnect failed (%s); retrying in %.1fs", exc, delay)
-                    await asyncio.sleep(delay)
                     delay = min(delay * 2, self._max_retry_s)
+                    log.warning("LISTEN reconnect failed (%s); retrying in %.1fs", exc, delay)
             log.info("LISTEN connection restored")
             for callback in self._reconnect_callbacks:
                 try:
                     await callback()
                 except Exception:
                     log.exception("resynchronisation after reconnect failed")
-
-    async def drop_for_test(self) -> None:
-        """Kill the connection as a network failure would (used by tests)."""
-        conn = self._conn
-        if conn is not None:
-            conn.terminate()
-            self._on_termination(conn)

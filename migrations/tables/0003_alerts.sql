@@ -1,6 +1,6 @@
--- Low-stock alerts, Web Push subscriptions, webhooks and the delivery outbox. Idempotent.
+-- Low-stock alerts, Web Push subscriptions, webhooks and the delivery outbox (append-only migration).
 -- Nothing is sent on the request path: stock functions write alert and outbox rows in their
--- own transaction (bt_after_stock_change, 02_after_stock_change.sql) and the app's outbox
+-- own transaction (bt_after_stock_change, functions/20_after_stock_change.sql) and the app's outbox
 -- worker (backend/bartender/alerts/worker.py) delivers them after commit.
 
 -- Which alert a product has already raised: 0 armed, 1 low_stock sent, 2 out_of_stock sent.

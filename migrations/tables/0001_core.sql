@@ -1,4 +1,4 @@
--- BarTender core schema. Idempotent: safe to run twice.
+-- Core tables (append-only migration: never edit once released; add a new numbered file).
 -- Money is bigint minor units, quantities are integers, every stock change lands in `movements`.
 
 CREATE TABLE IF NOT EXISTS app_secrets (
@@ -181,39 +181,3 @@ CREATE TABLE IF NOT EXISTS movements (
     PRIMARY KEY (bar_id, seq, product_id)
 );
 CREATE INDEX IF NOT EXISTS movements_product ON movements (bar_id, product_id, seq);
-
-CREATE OR REPLACE FUNCTION bt_movements_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'movements is append-only' USING ERRCODE = 'BTF01',
-        DETAIL = '{}';
-END $$;
-
-DROP TRIGGER IF EXISTS movements_append_only ON movements;
-CREATE TRIGGER movements_append_only BEFORE UPDATE OR DELETE ON movements
-    FOR EACH ROW EXECUTE FUNCTION bt_movements_append_only();
-
--- Membership changes reach every instance's membership cache.
-CREATE OR REPLACE FUNCTION bt_membership_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    r record := COALESCE(NEW, OLD);
-BEGIN
-    PERFORM pg_notify('bt_membership', r.bar_id::text || ':' || r.user_id::text);
-    RETURN NULL;
-END $$;
-
-DROP TRIGGER IF EXISTS memberships_notify ON memberships;
-CREATE TRIGGER memberships_notify AFTER INSERT OR UPDATE OR DELETE ON memberships
-    FOR EACH ROW EXECUTE FUNCTION bt_membership_changed();
-
--- Bars as the API shows them (settings only; seq and receipt counter stay internal).
-CREATE OR REPLACE VIEW bar_view AS
-SELECT id, name, currency, timezone, to_char(day_starts_at, 'HH24:MI') AS day_starts_at,
-       lead_time_days, service_level::float8 AS service_level
-FROM bars;
-
--- Products as the API shows them.
-CREATE OR REPLACE VIEW product_view AS
-SELECT id, bar_id, name, category, price, low_threshold, par_level, cost, stock, active
-FROM products;

@@ -111,17 +111,6 @@ LANGUAGE sql AS $$
     UPDATE bars SET seq = seq + 1 WHERE id = p_bar_id RETURNING seq
 $$;
 
--- Called by every stock function after its changes, inside the same transaction.
--- Core: NOTIFY the per-bar change (delivered by PostgreSQL only on commit). Later
--- migrations extend it (alerts, webhooks outbox) with CREATE OR REPLACE, same signature.
--- p_changes: [{"product_id", "stock"}] after the change.
-CREATE OR REPLACE FUNCTION bt_after_stock_change(p_bar_id uuid, p_seq bigint, p_cause text,
-                                                 p_ref_id uuid, p_changes jsonb)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM bt_notify_stock(p_bar_id, p_seq, p_cause, p_changes);
-END $$;
-
 CREATE OR REPLACE FUNCTION bt_notify_stock(p_bar_id uuid, p_seq bigint, p_cause text, p_changes jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE

@@ -7,11 +7,6 @@
 -- sale locks. The NOTIFY carries the product as the API shows it (stock included); a payload
 -- too large for NOTIFY carries only the ids and listeners read the product.
 
-CREATE TABLE IF NOT EXISTS bar_catalog (
-    bar_id  uuid PRIMARY KEY REFERENCES bars (id) ON DELETE CASCADE,
-    seq     bigint NOT NULL DEFAULT 0
-);
-
 CREATE OR REPLACE FUNCTION bt_catalog_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -35,12 +30,10 @@ BEGIN
     RETURN NULL;
 END $$;
 
-DROP TRIGGER IF EXISTS products_catalog_insert ON products;
-CREATE TRIGGER products_catalog_insert AFTER INSERT ON products
+CREATE OR REPLACE TRIGGER products_catalog_insert AFTER INSERT ON products
     FOR EACH ROW EXECUTE FUNCTION bt_catalog_changed();
 
-DROP TRIGGER IF EXISTS products_catalog_update ON products;
-CREATE TRIGGER products_catalog_update AFTER UPDATE ON products
+CREATE OR REPLACE TRIGGER products_catalog_update AFTER UPDATE ON products
     FOR EACH ROW
     WHEN ((OLD.name, OLD.category, OLD.price, OLD.cost, OLD.low_threshold, OLD.par_level, OLD.active)
           IS DISTINCT FROM

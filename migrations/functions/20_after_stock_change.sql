@@ -1,4 +1,4 @@
--- The hook every stock function calls inside its transaction (core: 02_stock_common.sql).
+-- The hook every stock function calls inside its transaction (bt_sell, bt_deliver, bt_void, bt_count).
 -- It stays cheap on the sale path: one statement (two index probes) finds out whether any
 -- changed product's alert level moves or the bar has an active webhook; usually neither, and
 -- it returns. The products are already locked and updated by the caller, so `stock` is the
