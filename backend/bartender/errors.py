@@ -21,6 +21,9 @@ from litestar.exceptions import (
     ValidationException,
 )
 
+from bartender.observe.logging import REQUEST_ID
+from bartender.observe.metrics import CONFLICTS, LOCK_WAITS, UNAVAILABLE
+
 log = logging.getLogger("bartender.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -119,11 +122,15 @@ class TooManyAttempts(AppError):
 class Busy(AppError):
     slug, status, title = "busy", 503, "Busy, retry shortly"
 
-    def __init__(self, detail: str | None = None, retry_after_s: int = 1) -> None:
+    def __init__(
+        self, detail: str | None = None, retry_after_s: int = 1, reason: str = "busy"
+    ) -> None:
         super().__init__(
             detail or "The stock is busy; retry shortly.",
             headers={"Retry-After": str(retry_after_s)},
         )
+        # why (metrics label, not on the wire): lock_timeout, pool_timeout, admission, ...
+        self.reason = reason
 
 
 class Unavailable(AppError):
@@ -159,9 +166,9 @@ def from_postgres(exc: asyncpg.PostgresError) -> AppError:
     if state in _SQLSTATE_ERRORS:
         return _SQLSTATE_ERRORS[state](message, **extra)
     if state == "55P03":  # lock_not_available: lock_timeout expired
-        return Busy("Another sale holds these products; retry shortly.")
+        return Busy("Another sale holds these products; retry shortly.", reason="lock_timeout")
     if state in ("57014", "40001", "40P01"):  # statement timeout, serialization, deadlock
-        return Busy()
+        return Busy(reason="statement_timeout" if state == "57014" else "serialization")
     if state == "23505":  # unique_violation that escaped a specific check
         return Conflict("This record already exists.")
     if state in ("22P02", "22003", "23514", "22008", "22007"):
@@ -204,7 +211,8 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
     return errors
 
 
-def problem_response(error: AppError) -> Response[bytes]:
+def problem_body(error: AppError) -> bytes:
+    """The problem document's bytes (with the request's id); counts 409s and 503s."""
     body: dict[str, Any] = {
         "type": error.slug,
         "title": error.title,
@@ -213,8 +221,22 @@ def problem_response(error: AppError) -> Response[bytes]:
     }
     for key, value in error.extra.items():
         body.setdefault(key, value)
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        body["request_id"] = request_id
+    if error.status == 409:
+        CONFLICTS.labels(error.slug).inc()
+    elif error.status == 503:
+        reason = getattr(error, "reason", error.slug)
+        UNAVAILABLE.labels(error.slug, reason).inc()
+        if reason == "lock_timeout":
+            LOCK_WAITS.inc()
+    return msgspec.json.encode(body)
+
+
+def problem_response(error: AppError) -> Response[bytes]:
     return Response(
-        content=msgspec.json.encode(body),
+        content=problem_body(error),
         status_code=error.status,
         media_type=PROBLEM_JSON,
         headers=error.headers,
