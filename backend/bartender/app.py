@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from bartender import __version__
+from bartender.admission import Admission
 from bartender.accounts.passwords import Passwords
 from bartender.accounts.routes import AuthController
 from bartender.accounts.throttle import LoginThrottle
@@ -27,6 +28,9 @@ from bartender.errors import EXCEPTION_HANDLERS
 from bartender.forecast.routes import ForecastController
 from bartender.forecast.service import Forecaster
 from bartender.health import HealthController
+from bartender.observe.http import wrap as observe_http
+from bartender.observe.lag import loop_lag_monitor
+from bartender.observe.scrape import metrics_route
 from bartender.pwa.routes import ROUTES as PWA_ROUTES
 from bartender.realtime.routes import live_stock
 from bartender.realtime.setup import build_hub
@@ -81,7 +85,8 @@ def create_app(settings: Settings) -> Litestar:
             await listener.stop()
             await pool.close()
 
-    return Litestar(
+    admission = Admission.from_settings(settings)
+    app = Litestar(
         route_handlers=[
             HealthController,
             AuthController,
@@ -92,15 +97,19 @@ def create_app(settings: Settings) -> Litestar:
             *PWA_ROUTES,
             PushController,
             BarAlertsController,
+            metrics_route(settings, admission),
         ],
+        middleware=[admission.middleware],
         dependencies={
             "rt": Provide(provide_runtime, sync_to_thread=False),
             "user_id": Provide(provide_user_id),
             "member": Provide(provide_member),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[lifespan],
+        lifespan=[lifespan, loop_lag_monitor],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="BarTender", version=__version__, path="/schema"),
         debug=False,
     )
+    observe_http(app, log_access=settings.access_log)
+    return app
