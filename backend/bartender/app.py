@@ -11,11 +11,11 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from bartender import __version__
-from bartender.admission import Admission
 from bartender.accounts.passwords import Passwords
 from bartender.accounts.routes import AuthController
 from bartender.accounts.throttle import LoginThrottle
 from bartender.accounts.tokens import Tokens
+from bartender.admission import Admission
 from bartender.alerts.routes import BarAlertsController, PushController
 from bartender.alerts.vapid import VapidKeys
 from bartender.alerts.worker import OutboxWorker
