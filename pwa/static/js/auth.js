@@ -60,6 +60,23 @@ export async function login(email, password) {
   return store(fromLogin(body));
 }
 
+/** Create an account, then log in with it; rejects with the problem document. */
+export async function signup(name, email, password) {
+  const { response, body } = await postJson("/api/auth/signup", { name, email, password });
+  if (!response.ok) throw Object.assign(new Error(body.title || "signup failed"), { problem: body, status: response.status });
+  return login(email, password);
+}
+
+/** Keep the session's memberships current (a bar created or joined since login), under the
+ * refresh lock so a concurrent refresh's rotated token is never overwritten. */
+export async function setMemberships(memberships) {
+  return withLock("bt-auth", async () => {
+    const current = await getSession();
+    if (!current) return null;
+    return store({ ...current, memberships });
+  });
+}
+
 export async function logout() {
   const session = await getSession();
   await store(null);

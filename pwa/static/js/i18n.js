@@ -39,6 +39,19 @@ export function t(key, vars = {}) {
   return template.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+const pluralRules = new Map();
+
+/**
+ * A message that depends on a count: `key.one`, `key.other` (and `key.many`, ...) chosen by
+ * Intl.PluralRules, so no screen writes "vente(s)". `n` is also passed as {n}, formatted.
+ */
+export function tn(key, n, vars = {}) {
+  if (!pluralRules.has(lang)) pluralRules.set(lang, new Intl.PluralRules(locale()));
+  const category = pluralRules.get(lang).select(n);
+  const chosen = messages[`${key}.${category}`] !== undefined ? `${key}.${category}` : `${key}.other`;
+  return t(chosen, { n: number(n), ...vars });
+}
+
 const moneyFormats = new Map();
 function moneyFormat(currency) {
   const key = `${lang}:${currency}`;

@@ -2,8 +2,8 @@
 // then the screen named in the URL hash (#/sell, #/stock, ...). Screens come from the
 // registry in screens.js; see the comment there to add one.
 
-import { initI18n, setLang, otherLang, t, onLangChange, number } from "./i18n.js";
-import { getSession, logout, onSessionChange } from "./auth.js";
+import { initI18n, setLang, otherLang, t, tn, onLangChange, number } from "./i18n.js";
+import { getSession, logout, onSessionChange, setMemberships } from "./auth.js";
 import { api, NetworkError } from "./api.js";
 import { kv } from "./db.js";
 import { store } from "./store.js";
@@ -65,6 +65,7 @@ function renderTopbar() {
 
 function renderConn() {
   const badge = $("conn-badge");
+  badge.hidden = !store.bar; // no bar open: nothing is connected, and nothing is wrong
   badge.dataset.state = store.conn;
   badge.textContent = t(`conn.${store.conn}`);
 }
@@ -77,7 +78,7 @@ function renderPending() {
   badge.dataset.pending = String(pending);
   badge.dataset.rejected = String(rejected);
   const label = [pending ? t("outbox.pending_count", { n: number(pending) }) : "",
-    rejected ? t("outbox.rejected_count", { n: number(rejected) }) : ""].filter(Boolean).join(", ");
+    rejected ? tn("outbox.rejected_count", rejected) : ""].filter(Boolean).join(", ");
   badge.setAttribute("aria-label", label);
   badge.title = label;
   badge.textContent = [pending ? `⏳ ${number(pending)}` : "", rejected ? `⚠ ${number(rejected)}` : ""].filter(Boolean).join(" ");
@@ -93,25 +94,60 @@ function toggleMenu(open) {
   const memberships = store.session?.memberships || [];
   replace(menu,
     h("p", { class: "who" }, store.session?.user?.name || ""),
-    memberships.length > 1 ? h("button", { type: "button", onclick: () => { toggleMenu(false); pickBar(true); } }, t("menu.switch_bar")) : null,
+    h("button", { type: "button", id: "menu-switch-bar", onclick: () => { toggleMenu(false); pickBar(true); } },
+      memberships.length > 1 ? t("menu.switch_bar") : t("menu.bars")),
     h("button", { type: "button", onclick: async () => { toggleMenu(false); await logout(); } }, t("menu.logout")));
   menu.querySelector("button")?.focus();
 }
 
 // ---------- navigation ----------
+// A phone's bottom bar holds the PHONE_TABS screens used all day and a "More" tab that opens
+// the rest, grouped; a tablet lists every screen at the side under its group's heading.
+const PHONE_TABS = ["sell", "today", "stock", "delivery"];
+const GROUPS = ["daily", "records", "setup"];
+const GROUP_OF = {
+  sell: "daily", today: "daily", stock: "daily", delivery: "daily", count: "daily",
+  sales: "records", ledger: "records", forecast: "records", alerts: "records",
+  products: "setup", staff: "setup", start: "setup", settings: "setup",
+};
+const narrow = window.matchMedia("(max-width: 899px)");
+
+function tabLink(s, current) {
+  return h("a", { href: `#/${s.id}`, class: "tab", "aria-current": s.id === current ? "page" : null },
+    h("span", { class: "tab-icon", "aria-hidden": "true" }, s.icon), h("span", { class: "tab-label" }, t(s.titleKey)));
+}
+
+function grouped(list, current) {
+  return GROUPS.map((g) => {
+    const members = list.filter((s) => (GROUP_OF[s.id] || s.group || "records") === g);
+    return members.length ? h("div", { class: "tab-group", role: "group", "aria-label": t(`nav.group.${g}`) },
+      h("span", { class: "tab-group-title", "aria-hidden": "true" }, t(`nav.group.${g}`)), members.map((s) => tabLink(s, current))) : null;
+  });
+}
+
 function renderTabs() {
   const tabs = $("tabs");
   const list = store.bar ? screensFor(store.bar.role) : [];
   tabs.hidden = list.length < 2;
   const current = currentScreenId();
-  replace(tabs, list.map((s) => h("a", {
-    href: `#/${s.id}`, class: "tab", "aria-current": s.id === current ? "page" : null,
-  }, h("span", { "aria-hidden": "true" }, s.icon), h("span", {}, t(s.titleKey)))));
+  if (list.length <= PHONE_TABS.length + 1) { replace(tabs, list.map((s) => tabLink(s, current))); return; }
+  if (!narrow.matches) { replace(tabs, grouped(list, current)); return; }
+  const shown = list.filter((s) => PHONE_TABS.includes(s.id));
+  const rest = list.filter((s) => !PHONE_TABS.includes(s.id));
+  const panel = h("div", { class: "more-panel", id: "more-panel", hidden: true }, grouped(rest, current));
+  const more = h("button", {
+    type: "button", class: "tab", id: "more-tab", "aria-expanded": "false", "aria-controls": "more-panel",
+    "aria-current": rest.some((s) => s.id === current) ? "page" : null,
+    onclick: () => { panel.hidden = !panel.hidden; more.setAttribute("aria-expanded", String(!panel.hidden)); },
+  }, h("span", { class: "tab-icon", "aria-hidden": "true" }, "☰"), h("span", { class: "tab-label" }, t("nav.more")));
+  replace(tabs, shown.map((s) => tabLink(s, current)), more, panel);
 }
+narrow.addEventListener("change", () => { if (store.bar) renderTabs(); });
 
 function defaultScreen() {
   const role = store.bar?.role;
   const wide = window.matchMedia("(min-width: 900px)").matches;
+  if (role && role !== "staff" && ![...store.products.values()].some((p) => p.active)) return "start"; // a new bar
   return role && role !== "staff" && wide ? "stock" : "sell";
 }
 
@@ -164,9 +200,22 @@ async function openBar(barId) {
   route();
 }
 
+/** The memberships as the server knows them now (a bar created or joined since login). */
+async function refreshMemberships() {
+  try {
+    const me = await api.get("/api/auth/me");
+    store.session = (await setMemberships(me.memberships)) || store.session;
+  } catch (err) {
+    if (!(err instanceof NetworkError)) console.warn("memberships not refreshed", err);
+  }
+  return store.session?.memberships || [];
+}
+
 async function pickBar(force = false) {
-  const memberships = store.session.memberships || [];
+  let memberships = store.session.memberships || [];
   const saved = await kv.get("bar_id");
+  const known = !force && (memberships.some((m) => m.bar_id === saved) || memberships.length === 1);
+  if (!known) memberships = await refreshMemberships();
   if (!force && memberships.some((m) => m.bar_id === saved)) return openBar(saved);
   if (!force && memberships.length === 1) return openBar(memberships[0].bar_id);
   live?.stop();
@@ -174,12 +223,24 @@ async function pickBar(force = false) {
   renderTopbar();
   $("tabs").hidden = true;
   main.dataset.screen = "bars";
-  replace(main, h("section", { class: "panel narrow" },
+  // only people without a bar, or opening another, need the form: staff never download it
+  const { createBarForm } = await import("./screens/bar.js");
+  const created = async (bar) => {
+    await refreshMemberships();
+    await openBar(bar.id);
+  };
+  if (memberships.length === 0) {
+    // a new account: its first step is its bar (an invited member gets the bar by email)
+    replace(main, h("p", { class: "muted welcome" }, t("bars.none")), createBarForm({ onCreated: created }));
+    return;
+  }
+  replace(main, h("section", { class: "panel narrow", id: "bar-picker" },
     h("h1", {}, t("bars.pick")),
-    memberships.length === 0 ? h("p", {}, t("bars.none")) : null,
     h("ul", { class: "bar-list" }, memberships.map((m) => h("li", {},
       h("button", { type: "button", class: "big", onclick: () => openBar(m.bar_id) },
-        h("strong", {}, m.bar_name), h("span", { class: "muted" }, t(`role.${m.role}`))))))));
+        h("strong", {}, m.bar_name), h("span", { class: "muted" }, t(`role.${m.role}`)))))),
+    h("button", { type: "button", class: "ghost", id: "bar-new", onclick: () => replace(main,
+      createBarForm({ onCreated: created, onCancel: () => pickBar(true) })) }, t("bar.create_another"))));
 }
 
 async function showSession(session) {
@@ -212,6 +273,7 @@ async function boot() {
   window.addEventListener("hashchange", route);
   store.on("conn", renderConn);
   store.on("outbox", renderPending);
+  store.on("bar", renderTopbar);
   store.on("unknown-product", reloadProducts);
   onSessionChange((session) => {
     const changedUser = (session?.user?.id || null) !== (store.session?.user?.id || null);

@@ -1,20 +1,29 @@
 // Manager: a stock count. Type what is on the shelf; each line shows its variance (counted -
 // expected, expected being the live stock) and what it is worth, and nothing is sent until
-// the manager has reviewed the summary and confirmed.
+// the manager has reviewed the summary and confirmed. The draft (what was typed, and the
+// count's id) lives at module level per bar, so switching screens mid-count loses nothing.
 
 import { registerScreen } from "../screens.js";
 import { store } from "../store.js";
-import { t, number, money } from "../i18n.js";
+import { t, tn, number, money } from "../i18n.js";
 import { h, replace } from "../ui.js";
 import { api, uuid4 } from "../api.js";
+import { problemText } from "../errors.js";
+
+const drafts = new Map(); // bar_id -> { counted: Map(product_id -> counted), requestId }
+
+function draftFor(barId) {
+  if (!drafts.has(barId)) drafts.set(barId, { counted: new Map(), requestId: uuid4() });
+  return drafts.get(barId);
+}
 
 function render(container) {
-  const counted = new Map(); // product_id -> counted (only lines the manager filled)
-  const table = h("table", { class: "data", id: "count-table" });
+  const draft = draftFor(store.bar.id);
+  const counted = draft.counted; // product_id -> counted (only lines the manager filled)
+  const table = h("table", { class: "data stack", id: "count-table" });
   const summary = h("div", { class: "summary", id: "count-summary", "aria-live": "polite" });
   const message = h("p", { class: "feedback", id: "count-feedback", role: "status", "aria-live": "polite" });
   const review = h("button", { type: "button", class: "primary big", id: "count-review" }, t("count.review"));
-  let requestId = uuid4();
   const currency = store.bar.currency;
 
   function variance(p) {
@@ -32,7 +41,7 @@ function render(container) {
       h("tbody", {}, products.map((p) => {
         const v = variance(p);
         const input = h("input", {
-          type: "number", min: 0, max: 100000, inputmode: "numeric", class: "count-input",
+          type: "number", min: 0, max: 100000, inputmode: "numeric", class: "count-input", name: `counted-${p.id}`,
           "aria-label": t("count.counted_for", { name: p.name }), value: counted.has(p.id) ? counted.get(p.id) : "",
         });
         input.addEventListener("input", () => {
@@ -43,10 +52,10 @@ function render(container) {
         });
         const row = h("tr", { dataset: { productId: p.id } },
           h("th", { scope: "row" }, p.name),
-          h("td", { class: "num expected" }, number(p.stock)),
-          h("td", { class: "num" }, input),
-          h("td", { class: `num variance ${v < 0 ? "neg" : v > 0 ? "pos" : ""}` }, v === null ? "" : signed(v)),
-          h("td", { class: "num value" }, v === null ? "" : money(v * p.price, currency)));
+          h("td", { class: "num expected", "data-label": t("count.expected") }, number(p.stock)),
+          h("td", { class: "num", "data-label": t("count.counted") }, input),
+          h("td", { class: `num variance ${v < 0 ? "neg" : v > 0 ? "pos" : ""}`, "data-label": t("count.variance") }, v === null ? "" : signed(v)),
+          h("td", { class: "num value", "data-label": t("count.value") }, v === null ? "" : money(v * p.price, currency)));
         return row;
       })));
   }
@@ -67,7 +76,7 @@ function render(container) {
     const total = lines.reduce((sum, l) => sum + (l.c - l.p.stock) * l.p.price, 0);
     const changed = lines.filter((l) => l.c !== l.p.stock);
     replace(summary,
-      h("p", {}, t("count.summary", { n: number(lines.length), changed: number(changed.length) }), " ",
+      h("p", {}, tn("count.summary", lines.length, { changed: number(changed.length) }), " ",
         h("strong", { id: "count-total-value" }, money(total, currency))),
       confirming ? h("div", { class: "confirm", role: "dialog", "aria-modal": "false", "aria-labelledby": "count-confirm-title" },
         h("h2", { id: "count-confirm-title" }, t("count.confirm_title")),
@@ -80,20 +89,20 @@ function render(container) {
 
   async function submit() {
     if (counted.size === 0) return;
-    const body = { id: requestId, counts: [...counted].map(([product_id, c]) => ({ product_id, counted: c })) };
+    const body = { id: draft.requestId, counts: [...counted].map(([product_id, c]) => ({ product_id, counted: c })) };
     try {
       const result = await api.post(`/api/bars/${store.bar.id}/stock-counts`, body);
       store.applyStock(result.stock, result.seq);
       const value = result.lines.reduce((sum, l) => sum + l.variance_value, 0);
       message.dataset.outcome = "ok";
-      message.textContent = t("count.done", { n: number(result.lines.length), value: money(value, currency) });
+      message.textContent = tn("count.done", result.lines.length, { value: money(value, currency) });
       counted.clear();
-      requestId = uuid4();
+      draft.requestId = uuid4();
       drawRows();
       replace(summary);
     } catch (err) {
       message.dataset.outcome = "error";
-      message.textContent = err.problem?.detail || t("error.network");
+      message.textContent = problemText(err);
     }
   }
 
@@ -104,6 +113,7 @@ function render(container) {
   container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.count")), h("p", { class: "muted" }, t("count.intro")),
     h("div", { class: "scroll" }, table), summary, message, review));
   drawRows();
+  if (counted.size) drawSummary(false);
   // live: expected values follow the stock as sales happen during the count
   const offs = [
     store.on("stock", (ids) => {

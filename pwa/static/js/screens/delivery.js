@@ -3,9 +3,11 @@
 
 import { registerScreen } from "../screens.js";
 import { store } from "../store.js";
-import { t, number } from "../i18n.js";
+import { t, tn, number } from "../i18n.js";
 import { h, replace } from "../ui.js";
-import { api, uuid4, ApiError } from "../api.js";
+import { api, uuid4 } from "../api.js";
+import { showErrors, clearErrors } from "../errors.js";
+import { emptyState } from "./start.js";
 
 function render(container) {
   const lines = h("div", { class: "lines", id: "delivery-lines" });
@@ -50,6 +52,7 @@ function render(container) {
       merged.set(id, (merged.get(id) || 0) + qty);
     }
     if (merged.size === 0) { message.dataset.outcome = "error"; message.textContent = t("delivery.empty"); return; }
+    clearErrors(form);
     const body = { id: requestId, items: [...merged].map(([product_id, qty]) => ({ product_id, qty })) };
     if (form.supplier.value.trim()) body.supplier = form.supplier.value.trim();
     if (form.reference.value.trim()) body.reference = form.reference.value.trim();
@@ -57,17 +60,19 @@ function render(container) {
       const result = await api.post(`/api/bars/${store.bar.id}/deliveries`, body);
       store.applyStock(result.stock, result.seq);
       message.dataset.outcome = "ok";
-      message.textContent = t("delivery.done", { n: number(merged.size) });
+      message.textContent = tn("delivery.done", merged.size);
       requestId = uuid4();
       form.reset();
       replace(lines);
       addLine();
     } catch (err) {
-      message.dataset.outcome = "error";
-      message.textContent = err instanceof ApiError && err.type === "duplicate_delivery"
-        ? t("delivery.duplicate") : (err.problem?.detail || t("error.network"));
+      showErrors(form, err, { summary: message });
     }
   });
+  if (![...store.products.values()].some((p) => p.active)) {
+    container.append(emptyState("products"));
+    return null;
+  }
   container.append(form);
   addLine();
   const off = store.on("products", () => {

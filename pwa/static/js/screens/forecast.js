@@ -6,7 +6,7 @@
 
 import { registerScreen } from "../screens.js";
 import { store } from "../store.js";
-import { t, number, locale } from "../i18n.js";
+import { t, tn, number, locale } from "../i18n.js";
 import { h, replace } from "../ui.js";
 import { api, uuid4, ApiError } from "../api.js";
 
@@ -174,7 +174,7 @@ function render(container) {
         const result = await api.post(`/api/bars/${store.bar.id}/deliveries`, body);
         store.applyStock(result.stock, result.seq);
         message.dataset.outcome = "ok";
-        message.textContent = t("delivery.done", { n: number(items.length) });
+        message.textContent = tn("delivery.done", items.length);
         draft.querySelector("#forecast-delivery-submit").disabled = true;
         await load();
       } catch (err) {

@@ -10,3 +10,5 @@ import "./ledger.js";
 import "./products.js";
 import "./staff.js";
 import "./alerts.js";
+import "./start.js";
+import "./bar.js";
