@@ -63,7 +63,9 @@ async def paste(page: Page, selector: str, text: str) -> None:
         """(el, text) => {
           const data = new DataTransfer();
           data.setData("text/plain", text);
-          el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+          const init = { clipboardData: data, bubbles: true, cancelable: true };
+          const event = new ClipboardEvent("paste", init);
+          el.dispatchEvent(event);
         }""",
         text,
     )
