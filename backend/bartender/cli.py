@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import importlib.util
 import logging
 import sys
 from collections.abc import Iterator
@@ -112,17 +111,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_loadtest(loadtest_args: list[str]) -> int:
-    """Run tests/load/loadtest.py (it lives with the tests; loaded by path from a checkout)."""
-    path = Path(__file__).resolve().parents[2] / "tests" / "load" / "loadtest.py"
-    if not path.exists():
-        print(f"bartender loadtest needs a source checkout ({path} is missing)", file=sys.stderr)
-        return 2
-    spec = importlib.util.spec_from_file_location("bartender_loadtest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return int(module.main(loadtest_args))
+    """Run the load tester (bartender/loadtest/: part of the installed package)."""
+    from bartender.loadtest.command import main as loadtest_main
+
+    return loadtest_main(loadtest_args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ no database, no auth check and no framework. A `publish` message from the load t
 for a sale: the server bumps the bar's seq, broadcasts the stock message to the bar's sockets,
 and answers `published` (the tester's "sale response").
 
-Run: python tests/load/reference_server.py --port 8765
+Run: python -m bartender.loadtest.reference_server --port 8765
 """
 
 from __future__ import annotations

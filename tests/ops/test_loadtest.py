@@ -1,0 +1,173 @@
+"""`bartender loadtest`: thresholds decide the exit code, stages interpolate, remote targets
+need --allow-remote, a short real run against a served app reports what it saw, and the tester
+is inside the built wheel (it used to be loaded from tests/ by path)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bartender.loadtest.runner import Stage, targets_at
+from bartender.loadtest.thresholds import evaluate, parse_threshold
+from tests.support import spawn_server
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWN = frozenset({"sale_p95_ms", "errors", "lost", "ws_connect_p95_ms"})
+
+
+def test_thresholds_parse_compare_and_fail_what_was_not_measured() -> None:
+    checks = [
+        parse_threshold(text, KNOWN)
+        for text in ("sale_p95_ms<500", "errors<1%", "lost==0", "ws_connect_p95_ms <= 1000")
+    ]
+    figures: dict[str, float | None] = {
+        "sale_p95_ms": 499.9,
+        "errors": 1.0,
+        "lost": 0,
+        "ws_connect_p95_ms": None,
+    }
+    results = evaluate(checks, figures)
+    assert [r["passed"] for r in results] == [True, False, True, False]
+    assert [r["threshold"] for r in results] == [
+        "sale_p95_ms<500",
+        "errors<1%",
+        "lost==0",
+        "ws_connect_p95_ms<=1000",
+    ]
+    for bad in ("sale_p95_ms<<5", "nope<1", "lost<1%", "sale_p95_ms<fast"):
+        with pytest.raises(ValueError):
+            parse_threshold(bad, KNOWN)
+
+
+def test_stages_ramp_linearly_from_the_previous_targets_and_jump_on_zero_duration() -> None:
+    stages = [Stage.parse("10s:100:0"), Stage.parse("0:100:50"), Stage.parse("10:0:0")]
+    assert targets_at(stages, 0) == (0, 0)
+    assert targets_at(stages, 5) == (50, 0)
+    assert targets_at(stages, 10) == (100, 50)  # the 0 s stage jumped the rate
+    assert targets_at(stages, 15) == (50, 25)
+    assert targets_at(stages, 30) == (0, 0)
+    with pytest.raises(ValueError):
+        Stage.parse("10s:100")
+
+
+def _loadtest(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bartender.cli", "loadtest", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_usage_errors_exit_2_and_a_remote_target_needs_allow_remote() -> None:
+    remote = _loadtest("--url", "http://192.0.2.10:8000", "--clients", "1", "--bars", "1")
+    assert remote.returncode == 2 and "--allow-remote" in remote.stderr
+    bad = _loadtest("--url", "http://127.0.0.1:1", "--threshold", "latency<5")
+    assert bad.returncode == 2 and "unknown metric" in bad.stderr
+    too_many = _loadtest("--url", "http://127.0.0.1:1", "--stage", "10s:999999:1")
+    assert too_many.returncode == 2
+
+
+@pytest.mark.slow
+async def test_a_short_real_run_reports_and_its_thresholds_set_the_exit_code(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with spawn_server(database_url) as base:
+        common = ["--url", base, "--bars", "3", "--csv", str(tmp_path / "run.csv")]
+        common += ["--stage", "1s:12:0", "--stage", "0s:12:15", "--stage", "2s:12:15"]
+        # sales stop, then the sockets stay a second (every delivery arrives) and close
+        common += ["--stage", "0s:12:0", "--stage", "1s:12:0", "--stage", "0.5s:0:0"]
+        passing = await asyncio.to_thread(
+            _loadtest,
+            *common,
+            "--threshold",
+            "lost==0",
+            "--threshold",
+            "errors<1%",
+            "--threshold",
+            "sale_p95_ms<5000",
+        )
+        assert passing.returncode == 0, passing.stderr
+        result = json.loads(passing.stdout.splitlines()[-1])
+        run = result["runs"][0]
+        assert result["passed"] and result["target"].startswith(base)
+        assert run["sales_ok"] == 30 and run["sales_failed"] == 0  # 15/s for 2 s
+        assert run["sockets_opened"] == 12 and run["connect_failures"] == 0
+        # every subscriber of a bar received every sale of that bar, once, in order
+        assert run["lost"] == 0 and run["duplicated"] == 0 and run["gaps"] == 0
+        assert run["deliveries"] == run["sales_ok"] * 4  # 12 sockets over 3 bars
+        rows = list(csv.DictReader((tmp_path / "run.csv").read_text().splitlines()))
+        assert sum(int(r["sales_ok"]) for r in rows) == run["sales_ok"]
+        assert max(int(r["sockets"]) for r in rows) == 12
+
+        failing = await asyncio.to_thread(
+            _loadtest, *common, "--threshold", "sale_p50_ms<0.001", "--threshold", "lost==0"
+        )
+        assert failing.returncode == 1, failing.stderr
+        checks = json.loads(failing.stdout.splitlines()[-1])["thresholds"]
+        assert [c["passed"] for c in checks] == [False, True]
+        assert "FAIL sale_p50_ms<0.001" in failing.stderr
+
+
+@pytest.mark.slow
+def test_the_built_wheel_carries_the_load_tester_and_it_runs_from_a_fresh_venv(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("hatchling", reason="building the wheel offline needs hatchling")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+        + ["-w", str(tmp_path / "dist"), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    (wheel,) = (tmp_path / "dist").glob("bartender-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for module in ("command", "runner", "client", "targets", "thresholds", "reference_server"):
+        assert f"bartender/loadtest/{module}.py" in names
+    assert any(n.startswith("bartender/_migrations/") for n in names)
+
+    # a fresh venv (dependencies from this environment: the network is not needed) with the
+    # wheel installed, not editable, run from outside the checkout
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
+        + [str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert install.returncode == 0, install.stderr
+    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    where = subprocess.run(
+        [str(python), "-c", "import bartender.loadtest.command as c; print(c.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env,
+        timeout=60,
+    )
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.strip().startswith(str(env_dir)), where.stdout
+    help_text = subprocess.run(
+        [str(env_dir / "bin" / "bartender"), "loadtest", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env,
+        timeout=60,
+    )
+    assert help_text.returncode == 0, help_text.stderr
+    assert "--threshold" in help_text.stdout and "--role" in help_text.stdout
