@@ -58,51 +58,86 @@ RETURNS void LANGUAGE sql AS $$
     UPDATE operations SET response = p_response WHERE bar_id = p_bar_id AND id = p_id
 $$;
 
--- Merge request lines by product ({product_id, qty} objects, key `p_qty_key`) and lock the
--- products in id order: every stock function locks in this one order, so none deadlock.
--- Returns the merged lines joined with the locked rows.
-CREATE OR REPLACE FUNCTION bt_lock_lines(p_bar_id uuid, p_items jsonb, p_qty_key text,
-                                         p_require_active boolean)
-RETURNS TABLE (product_id uuid, qty bigint, stock integer, price bigint, cost bigint,
-               name text, low_threshold integer)
+-- The moment a stock operation is recorded at: the commit-time clock, or, for a backfill of
+-- the past (forecast/backfill.py, the demo), the transaction-local `bartender.clock`. The API
+-- never sets it.
+CREATE OR REPLACE FUNCTION bt_now() RETURNS timestamptz LANGUAGE sql VOLATILE AS $$
+    SELECT COALESCE(NULLIF(current_setting('bartender.clock', true), '')::timestamptz,
+                    clock_timestamp())
+$$;
+
+-- Merge request lines by product ({product_id, <p_qty_key>} objects of the request array
+-- `p_field`) and check the products exist in this bar (and are on sale, when asked). Errors
+-- name the first line of the product: `items[2].product_id`. Products are not locked: what
+-- an operation changes is stock items (bt_lock_items).
+CREATE OR REPLACE FUNCTION bt_merge_lines(p_bar_id uuid, p_items jsonb, p_field text,
+                                          p_qty_key text, p_require_active boolean)
+RETURNS TABLE (product_id uuid, qty bigint, price bigint, cost bigint, name text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_ids uuid[];
-    v_qtys bigint[];
-    v_missing uuid;
-    v_inactive uuid;
+    v_bad record;
 BEGIN
-    SELECT array_agg(m.pid ORDER BY m.pid), array_agg(m.q ORDER BY m.pid)
-    INTO v_ids, v_qtys
-    FROM (SELECT (e ->> 'product_id')::uuid AS pid, sum((e ->> p_qty_key)::bigint) AS q
-          FROM jsonb_array_elements(p_items) AS e GROUP BY 1) AS m;
-
-    -- the lock: rows leave the sort in id order and are locked in that order
-    PERFORM 1 FROM products p
-    WHERE p.bar_id = p_bar_id AND p.id = ANY (v_ids)
-    ORDER BY p.id
-    FOR NO KEY UPDATE;
-
-    SELECT u.pid INTO v_missing
-    FROM unnest(v_ids) AS u(pid)
-    LEFT JOIN products p ON p.id = u.pid AND p.bar_id = p_bar_id
-    WHERE p.id IS NULL ORDER BY u.pid LIMIT 1;
-    IF v_missing IS NOT NULL THEN
-        PERFORM bt_invalid('items', format('unknown product %s', v_missing));
-    END IF;
-    IF p_require_active THEN
-        SELECT p.id INTO v_inactive FROM products p
-        WHERE p.id = ANY (v_ids) AND NOT p.active ORDER BY p.id LIMIT 1;
-        IF v_inactive IS NOT NULL THEN
-            PERFORM bt_invalid('items', format('product %s is not on sale (inactive)', v_inactive));
-        END IF;
+    SELECT m.idx, m.pid, p.id IS NULL AS missing INTO v_bad
+    FROM (SELECT (e ->> 'product_id')::uuid AS pid, min(i) - 1 AS idx
+          FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, i) GROUP BY 1) AS m
+    LEFT JOIN products p ON p.id = m.pid AND p.bar_id = p_bar_id
+    WHERE p.id IS NULL OR (p_require_active AND NOT p.active)
+    ORDER BY m.idx LIMIT 1;
+    IF FOUND THEN
+        PERFORM bt_invalid(format('%s[%s].product_id', p_field, v_bad.idx),
+            CASE WHEN v_bad.missing THEN format('unknown product %s', v_bad.pid)
+                 ELSE format('product %s is not on sale (inactive)', v_bad.pid) END);
     END IF;
 
     RETURN QUERY
-    SELECT u.pid, u.q, p.stock, p.price, p.cost, p.name, p.low_threshold
-    FROM unnest(v_ids, v_qtys) AS u(pid, q)
-    JOIN products p ON p.id = u.pid
-    ORDER BY u.pid;
+    SELECT m.pid, m.q, p.price, p.cost, p.name
+    FROM (SELECT (e ->> 'product_id')::uuid AS pid, sum((e ->> p_qty_key)::bigint)::bigint AS q
+          FROM jsonb_array_elements(p_items) AS e GROUP BY 1) AS m
+    JOIN products p ON p.id = m.pid
+    ORDER BY m.pid;
+END $$;
+
+-- Lock stock items in id order: every stock function locks items in this one order (after
+-- its operation id, before the bar row), so none deadlock. Returns the locked rows.
+CREATE OR REPLACE FUNCTION bt_lock_items(p_bar_id uuid, p_item_ids uuid[])
+RETURNS SETOF stock_items LANGUAGE sql AS $$
+    SELECT * FROM stock_items i
+    WHERE i.bar_id = p_bar_id AND i.id = ANY (p_item_ids)
+    ORDER BY i.id
+    FOR NO KEY UPDATE
+$$;
+
+-- Lines of deliveries and counts name a product that is its own stock item (the default
+-- product: one unit of one item). Merges them like bt_merge_lines, locks their items, and
+-- returns each with the item's stock. A product made of other items (a glass, a cocktail) is
+-- refused: restock and count its stock items.
+CREATE OR REPLACE FUNCTION bt_lock_lines(p_bar_id uuid, p_items jsonb, p_field text,
+                                         p_qty_key text)
+RETURNS TABLE (product_id uuid, stock_item_id uuid, qty bigint, stock integer, price bigint,
+               cost bigint, name text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_bad record;
+BEGIN
+    SELECT x.idx INTO v_bad
+    FROM (SELECT (e ->> 'product_id')::uuid AS pid, min(i) - 1 AS idx
+          FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, i) GROUP BY 1) AS x
+    JOIN product_components pc ON pc.product_id = x.pid
+    GROUP BY x.pid, x.idx HAVING count(*) > 1 OR min(pc.qty) > 1
+    ORDER BY x.idx LIMIT 1;
+    IF FOUND THEN
+        PERFORM bt_invalid(format('%s[%s].product_id', p_field, v_bad.idx),
+            'this product is made of other stock items: restock or count those');
+    END IF;
+
+    RETURN QUERY
+    WITH l AS (SELECT * FROM bt_merge_lines(p_bar_id, p_items, p_field, p_qty_key, false)),
+         c AS (SELECT l.*, pc.stock_item_id AS item_id
+               FROM l JOIN product_components pc ON pc.product_id = l.product_id),
+         locked AS (SELECT * FROM bt_lock_items(p_bar_id, ARRAY(SELECT item_id FROM c)))
+    SELECT c.product_id, c.item_id, c.qty, k.stock, c.price, c.cost, c.name
+    FROM c JOIN locked k ON k.id = c.item_id
+    ORDER BY c.product_id;
 END $$;
 
 -- Bump the bar's seq by exactly one (the bar row lock, taken last, orders commits).
@@ -111,31 +146,68 @@ LANGUAGE sql AS $$
     UPDATE bars SET seq = seq + 1 WHERE id = p_bar_id RETURNING seq
 $$;
 
-CREATE OR REPLACE FUNCTION bt_notify_stock(p_bar_id uuid, p_seq bigint, p_cause text, p_changes jsonb)
+-- NOTIFY payloads must stay under 8000 bytes: a payload too large is replaced by its
+-- `p_fallback` (ids only) and listeners read the rest from the database. The one place that
+-- knows the limit (stock changes and catalog changes both go through it).
+CREATE OR REPLACE FUNCTION bt_notify(p_channel text, p_payload jsonb, p_fallback jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    v_payload text := jsonb_build_object('bar_id', p_bar_id, 'seq', p_seq, 'cause', p_cause,
-                                         'changes', p_changes)::text;
+    v_text text := p_payload::text;
 BEGIN
-    -- NOTIFY payloads must stay under 8000 bytes: large transactions send only the seq and
-    -- listeners read the changes from the ledger.
-    IF octet_length(v_payload) > 7800 THEN
-        v_payload := jsonb_build_object('bar_id', p_bar_id, 'seq', p_seq, 'cause', p_cause)::text;
+    IF octet_length(v_text) > 7800 THEN
+        v_text := p_fallback::text;
     END IF;
-    PERFORM pg_notify('bt_stock', v_payload);
+    PERFORM pg_notify(p_channel, v_text);
 END $$;
 
--- Apply signed deltas to locked products, write the ledger, return [{product_id, stock}].
+-- A stock change: {bar_id, seq, cause, changes}; too large, the changes are read from the ledger.
+CREATE OR REPLACE FUNCTION bt_notify_stock(p_bar_id uuid, p_seq bigint, p_cause text, p_changes jsonb)
+RETURNS void LANGUAGE sql AS $$
+    SELECT bt_notify('bt_stock',
+        jsonb_build_object('bar_id', p_bar_id, 'seq', p_seq, 'cause', p_cause, 'changes', p_changes),
+        jsonb_build_object('bar_id', p_bar_id, 'seq', p_seq, 'cause', p_cause))
+$$;
+
+-- Apply signed deltas to locked stock items ([{stock_item_id, delta}], base units), write the
+-- item ledger, then bring the available quantity of every product made of those items up to
+-- date and write the product ledger (`movements`, what the wire shows). Runs after the bar
+-- row is locked, so the other components read here are current. Returns the products'
+-- changes [{product_id, stock}] (stock = available quantity), in product id order.
 CREATE OR REPLACE FUNCTION bt_apply_deltas(p_bar_id uuid, p_seq bigint, p_kind text, p_ref_id uuid,
                                            p_actor_id uuid, p_at timestamptz, p_deltas jsonb)
-RETURNS jsonb LANGUAGE sql AS $$
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_items uuid[];
+    v_changes jsonb;
+BEGIN
     WITH d AS (
-        SELECT (e ->> 'product_id')::uuid AS product_id, (e ->> 'delta')::integer AS delta
-        FROM jsonb_array_elements(p_deltas) AS e
+        SELECT (e ->> 'stock_item_id')::uuid AS item_id, sum((e ->> 'delta')::integer) AS delta
+        FROM jsonb_array_elements(p_deltas) AS e GROUP BY 1
     ), upd AS (
-        UPDATE products p SET stock = p.stock + d.delta
-        FROM d WHERE p.bar_id = p_bar_id AND p.id = d.product_id AND d.delta <> 0
-        RETURNING p.id, d.delta, p.stock
+        UPDATE stock_items i SET stock = i.stock + d.delta
+        FROM d WHERE i.bar_id = p_bar_id AND i.id = d.item_id AND d.delta <> 0
+        RETURNING i.id, d.delta, i.stock
+    ), led AS (
+        INSERT INTO item_movements (bar_id, seq, stock_item_id, delta, stock_after, kind, ref_id,
+                                    actor_id, at)
+        SELECT p_bar_id, p_seq, id, delta, stock, p_kind, p_ref_id, p_actor_id, p_at FROM upd
+        RETURNING stock_item_id
+    )
+    SELECT array_agg(stock_item_id) INTO v_items FROM led;
+
+    WITH avail AS (
+        SELECT p.id, p.stock AS before, min(i.stock / pc.qty)::integer AS after
+        FROM products p
+        JOIN product_components pc ON pc.product_id = p.id
+        JOIN stock_items i ON i.id = pc.stock_item_id
+        WHERE p.bar_id = p_bar_id
+          AND p.id IN (SELECT x.product_id FROM product_components x
+                       WHERE x.stock_item_id = ANY (v_items))
+        GROUP BY p.id
+    ), upd AS (
+        UPDATE products p SET stock = a.after
+        FROM avail a WHERE p.id = a.id AND a.after <> a.before
+        RETURNING p.id, a.after - a.before AS delta, a.after AS stock
     ), led AS (
         INSERT INTO movements (bar_id, seq, product_id, delta, stock_after, kind, ref_id, actor_id, at)
         SELECT p_bar_id, p_seq, id, delta, stock, p_kind, p_ref_id, p_actor_id, p_at FROM upd
@@ -143,8 +215,9 @@ RETURNS jsonb LANGUAGE sql AS $$
     )
     SELECT COALESCE(jsonb_agg(jsonb_build_object('product_id', product_id, 'stock', stock_after)
                               ORDER BY product_id), '[]'::jsonb)
-    FROM led
-$$;
+    INTO v_changes FROM led;
+    RETURN v_changes;
+END $$;
 
 -- RFC 3339 UTC with microseconds and a Z, whatever the session time zone.
 CREATE OR REPLACE FUNCTION bt_ts(p_at timestamptz) RETURNS text

@@ -22,3 +22,19 @@ END $$;
 
 CREATE OR REPLACE TRIGGER memberships_notify AFTER INSERT OR UPDATE OR DELETE ON memberships
     FOR EACH ROW EXECUTE FUNCTION bt_membership_changed();
+
+-- Every new product starts as its own stock item (same id, base unit "unit", one unit per
+-- sale), whatever inserts it (the API, the demo, tests), so a bar that never uses stock items
+-- works as before. A recipe replaces that component (stock/items.py).
+CREATE OR REPLACE FUNCTION bt_product_own_item() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stock_items (id, bar_id, name, stock, low_threshold, par_level, active)
+    VALUES (NEW.id, NEW.bar_id, NEW.name, NEW.stock, NEW.low_threshold, NEW.par_level, NEW.active);
+    INSERT INTO product_components (bar_id, product_id, stock_item_id, qty)
+    VALUES (NEW.bar_id, NEW.id, NEW.id, 1);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER products_own_item AFTER INSERT ON products
+    FOR EACH ROW EXECUTE FUNCTION bt_product_own_item();

@@ -32,9 +32,7 @@ BEGIN
                WHERE p.id = ANY (ARRAY(SELECT (e ->> 'product_id')::uuid
                                        FROM jsonb_array_elements(p_changes) AS e))
                  AND p.bar_id = p_bar_id
-                 AND ((p.stock > p.low_threshold AND p.alert_level > 0)
-                      OR (p.stock <= p.low_threshold
-                          AND p.alert_level < CASE WHEN p.stock = 0 THEN 2 ELSE 1 END))),
+                 AND bt_alert_moves(p.stock, p.low_threshold, p.alert_level)),
            EXISTS (SELECT 1 FROM webhooks w WHERE w.bar_id = p_bar_id AND w.active)
     INTO v_level_moves, v_has_webhooks;
     IF NOT v_level_moves AND NOT v_has_webhooks THEN
@@ -45,18 +43,16 @@ BEGIN
     IF v_level_moves THEN
         WITH moved AS (
             UPDATE products p
-            SET alert_level = CASE WHEN p.stock > p.low_threshold THEN 0
-                                   WHEN p.stock = 0 THEN 2 ELSE 1 END
+            SET alert_level = bt_alert_level(p.stock, p.low_threshold)
             WHERE p.id = ANY (ARRAY(SELECT (e ->> 'product_id')::uuid
                                     FROM jsonb_array_elements(p_changes) AS e))
               AND p.bar_id = p_bar_id
-              AND ((p.stock > p.low_threshold AND p.alert_level > 0)
-                   OR (p.stock <= p.low_threshold
-                       AND p.alert_level < CASE WHEN p.stock = 0 THEN 2 ELSE 1 END
-                       -- only a fall raises an alert (a delivery onto a new product does not)
-                       AND EXISTS (SELECT 1 FROM movements m
-                                   WHERE m.bar_id = p_bar_id AND m.seq = p_seq
-                                     AND m.product_id = p.id AND m.delta < 0)))
+              AND bt_alert_moves(p.stock, p.low_threshold, p.alert_level)
+              -- only a fall raises an alert (a delivery onto a new product does not)
+              AND (bt_alert_level(p.stock, p.low_threshold) = 0
+                   OR EXISTS (SELECT 1 FROM movements m
+                              WHERE m.bar_id = p_bar_id AND m.seq = p_seq
+                                AND m.product_id = p.id AND m.delta < 0))
             RETURNING p.id, p.name, p.stock, p.low_threshold, p.alert_level
         )
         SELECT jsonb_agg(jsonb_build_object('product_id', id, 'name', name, 'stock', stock,

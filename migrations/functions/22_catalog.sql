@@ -11,22 +11,15 @@ CREATE OR REPLACE FUNCTION bt_catalog_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     v_seq     bigint;
-    v_payload text;
 BEGIN
     INSERT INTO bar_catalog AS c (bar_id, seq) VALUES (NEW.bar_id, 1)
     ON CONFLICT (bar_id) DO UPDATE SET seq = c.seq + 1
     RETURNING c.seq INTO v_seq;
-    v_payload := jsonb_build_object(
-        'bar_id', NEW.bar_id, 'catalog_seq', v_seq,
-        'product', jsonb_build_object(
-            'id', NEW.id, 'name', NEW.name, 'category', NEW.category, 'price', NEW.price,
-            'low_threshold', NEW.low_threshold, 'par_level', NEW.par_level, 'cost', NEW.cost,
-            'stock', NEW.stock, 'active', NEW.active))::text;
-    IF octet_length(v_payload) > 7800 THEN
-        v_payload := jsonb_build_object('bar_id', NEW.bar_id, 'catalog_seq', v_seq,
-                                        'product_id', NEW.id)::text;
-    END IF;
-    PERFORM pg_notify('bt_catalog', v_payload);
+    -- the product exactly as GET /products shows it (product_view: its one definition)
+    PERFORM bt_notify('bt_catalog',
+        jsonb_build_object('bar_id', NEW.bar_id, 'catalog_seq', v_seq,
+            'product', (SELECT to_jsonb(v) - 'bar_id' FROM product_view v WHERE v.id = NEW.id)),
+        jsonb_build_object('bar_id', NEW.bar_id, 'catalog_seq', v_seq, 'product_id', NEW.id));
     RETURN NULL;
 END $$;
 

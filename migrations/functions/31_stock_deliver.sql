@@ -24,13 +24,13 @@ BEGIN
     replayed := false;
 
     -- inactive products may still be restocked
-    FOR r IN SELECT * FROM bt_lock_lines(p_bar_id, p_request -> 'items', 'qty', false) LOOP
+    FOR r IN SELECT * FROM bt_lock_lines(p_bar_id, p_request -> 'items', 'items', 'qty') LOOP
         v_items := v_items || jsonb_build_object('product_id', r.product_id, 'qty', r.qty);
-        v_deltas := v_deltas || jsonb_build_object('product_id', r.product_id, 'delta', r.qty);
+        v_deltas := v_deltas || jsonb_build_object('stock_item_id', r.stock_item_id, 'delta', r.qty);
     END LOOP;
 
     v_seq := bt_next_seq(p_bar_id);
-    v_now := clock_timestamp();
+    v_now := bt_now();
     INSERT INTO deliveries (bar_id, id, seq, supplier, reference, actor_id, created_at)
     VALUES (p_bar_id, v_id, v_seq, v_supplier, v_reference, p_actor_id, v_now)
     ON CONFLICT (bar_id, reference) WHERE reference IS NOT NULL AND reference <> '' DO NOTHING;

@@ -5,7 +5,6 @@ CREATE OR REPLACE FUNCTION bt_void(p_bar_id uuid, p_sale_id uuid, p_actor_id uui
 LANGUAGE plpgsql AS $$
 DECLARE
     v_sale sales%ROWTYPE;
-    v_lines jsonb;
     v_deltas jsonb;
     v_seq bigint;
     v_now timestamptz;
@@ -23,24 +22,25 @@ BEGIN
     END IF;
     replayed := false;
 
-    SELECT jsonb_agg(jsonb_build_object('product_id', product_id, 'qty', qty)),
-           jsonb_agg(jsonb_build_object('product_id', product_id, 'delta', qty))
-    INTO v_lines, v_deltas
-    FROM sale_lines WHERE bar_id = p_bar_id AND sale_id = p_sale_id;
-    PERFORM 1 FROM bt_lock_lines(p_bar_id, v_lines, 'qty', false);
+    -- restock every component the sale took, locking the items in the one order
+    SELECT jsonb_agg(jsonb_build_object('stock_item_id', item_id, 'delta', qty))
+    INTO v_deltas
+    FROM (SELECT pc.stock_item_id AS item_id, sum(l.qty * pc.qty) AS qty
+          FROM sale_lines l JOIN product_components pc ON pc.product_id = l.product_id
+          WHERE l.bar_id = p_bar_id AND l.sale_id = p_sale_id GROUP BY 1) AS c;
+    PERFORM 1 FROM bt_lock_items(p_bar_id,
+        ARRAY(SELECT (e ->> 'stock_item_id')::uuid FROM jsonb_array_elements(v_deltas) AS e));
 
     v_seq := bt_next_seq(p_bar_id);
-    v_now := clock_timestamp();
+    v_now := bt_now();
     v_stock := bt_apply_deltas(p_bar_id, v_seq, 'void', p_sale_id, p_actor_id, v_now, v_deltas);
 
-    SELECT response || jsonb_build_object(
-               'voided_at', bt_ts(v_now), 'void_reason', p_reason, 'void_seq', v_seq,
-               'voided_by', p_actor_id, 'stock', v_stock)
-    INTO body
-    FROM operations WHERE bar_id = p_bar_id AND id = p_sale_id;
-
     UPDATE sales SET voided_at = v_now, void_reason = p_reason, void_seq = v_seq,
-                     voided_by = p_actor_id, void_response = body
-    WHERE bar_id = p_bar_id AND id = p_sale_id;
+                     voided_by = p_actor_id
+    WHERE bar_id = p_bar_id AND id = p_sale_id
+    RETURNING bt_sale_json(sales) || bt_sale_void_json(sales)
+              || jsonb_build_object('voided_by', p_actor_id, 'stock', v_stock)
+    INTO body;
+    UPDATE sales SET void_response = body WHERE bar_id = p_bar_id AND id = p_sale_id;
     PERFORM bt_after_stock_change(p_bar_id, v_seq, 'void', p_sale_id, v_stock);
 END $$;

@@ -24,7 +24,7 @@ BEGIN
     END IF;
     replayed := false;
 
-    FOR r IN SELECT * FROM bt_lock_lines(p_bar_id, p_request -> 'counts', 'counted', false) LOOP
+    FOR r IN SELECT * FROM bt_lock_lines(p_bar_id, p_request -> 'counts', 'counts', 'counted') LOOP
         IF r.qty > 100000 THEN
             PERFORM bt_invalid('counts', format('counted for %s is above 100000', r.product_id));
         END IF;
@@ -35,11 +35,12 @@ BEGIN
             'variance_cost', v_variance * r.cost);
         v_stock := v_stock || jsonb_build_object('product_id', r.product_id, 'stock', r.qty);
         IF v_variance <> 0 THEN
-            v_deltas := v_deltas || jsonb_build_object('product_id', r.product_id, 'delta', v_variance);
+            v_deltas := v_deltas || jsonb_build_object('stock_item_id', r.stock_item_id,
+                                                       'delta', v_variance);
         END IF;
     END LOOP;
 
-    v_now := clock_timestamp();
+    v_now := bt_now();
     IF jsonb_array_length(v_deltas) > 0 THEN
         v_seq := bt_next_seq(p_bar_id);
         v_changes := bt_apply_deltas(p_bar_id, v_seq, 'count', v_id, p_actor_id, v_now, v_deltas);

@@ -86,6 +86,28 @@ async def test_piccolo_database_upgrades_in_place(pg_admin_url: str) -> None:
         assert await conn.fetch("SELECT id, stock FROM products ORDER BY id") == before_stock
         assert await conn.fetch("SELECT * FROM movements ORDER BY seq, product_id") == before_ledger
         assert await conn.fetchval("SELECT seq FROM bars WHERE id = $1", LEGACY_BAR) == before_seq
+        # issue 15: each product became its own stock item (same id, base unit "unit"), with
+        # its stock, consumed one unit per sale, and its ledger copied in base units
+        items = await conn.fetch(
+            "SELECT id, stock, base_unit, low_threshold FROM stock_items ORDER BY id"
+        )
+        assert [(r["id"], r["stock"]) for r in items] == [
+            (r["id"], r["stock"]) for r in before_stock
+        ]
+        assert {r["base_unit"] for r in items} == {"unit"}
+        assert await conn.fetch(
+            "SELECT product_id, stock_item_id, qty FROM product_components ORDER BY product_id"
+        ) == [(r["id"], r["id"], 1) for r in before_stock]
+        assert [
+            tuple(r)
+            for r in await conn.fetch(
+                "SELECT seq, stock_item_id, delta, stock_after, kind, ref_id FROM item_movements "
+                "ORDER BY seq, stock_item_id"
+            )
+        ] == [
+            (r["seq"], r["product_id"], r["delta"], r["stock_after"], r["kind"], r["ref_id"])
+            for r in before_ledger
+        ]
         # and the upgraded database still sells through the re-applied functions
         product = before_stock[0]["id"]
         body = await conn.fetchval(
@@ -95,6 +117,9 @@ async def test_piccolo_database_upgrades_in_place(pg_admin_url: str) -> None:
             f'"items": [{{"product_id": "{product}", "qty": 1}}]}}',
         )
         assert f'"seq": {before_seq + 1}' in body
+        assert await conn.fetchval("SELECT stock FROM stock_items WHERE id = $1", product) == (
+            before_stock[0]["stock"] - 1
+        )
         assert await migrate(url) == []
     finally:
         await conn.close()

@@ -54,31 +54,9 @@ SELECT (SELECT seq FROM bars WHERE id = $1) AS seq,
        COALESCE((SELECT jsonb_agg(to_jsonb(p) - 'bar_id' ORDER BY p.active DESC, p.category, p.name, p.id)
                  FROM product_view p WHERE p.bar_id = $1), '[]')::text AS products
 """
-SNAPSHOT = """
-SELECT (SELECT seq FROM bars WHERE id = $1) AS seq,
-       COALESCE((SELECT jsonb_agg(jsonb_build_object('product_id', id, 'stock', stock) ORDER BY id)
-                 FROM products WHERE bar_id = $1 AND active), '[]')::text AS stock
-"""
-NET_CHANGES_SINCE = """
-SELECT COALESCE(jsonb_agg(jsonb_build_object('product_id', product_id, 'stock', stock_after)
-                          ORDER BY product_id), '[]')::text
-FROM (SELECT DISTINCT ON (product_id) product_id, stock_after
-      FROM movements WHERE bar_id = $1 AND seq > $2 AND seq <= $3
-      ORDER BY product_id, seq DESC) AS latest
-"""
 # Sales as the API shows them, newest first, keyset-paginated on (created_at, id).
 SALES_PAGE = """
-SELECT s.created_at, s.id, jsonb_build_object(
-    'id', s.id, 'bar_id', s.bar_id, 'seq', s.seq, 'number', s.number, 'total', s.total,
-    'created_at', bt_ts(s.created_at),
-    'occurred_at', CASE WHEN s.occurred_at IS NULL THEN NULL ELSE bt_ts(s.occurred_at) END,
-    'business_date', to_char(s.business_date, 'YYYY-MM-DD'), 'seller_id', s.seller_id,
-    'items', (SELECT jsonb_agg(jsonb_build_object('product_id', l.product_id, 'qty', l.qty,
-                                                 'unit_price', l.unit_price, 'line_total', l.line_total)
-                               ORDER BY l.product_id)
-              FROM sale_lines l WHERE l.bar_id = s.bar_id AND l.sale_id = s.id),
-    'voided_at', CASE WHEN s.voided_at IS NULL THEN NULL ELSE bt_ts(s.voided_at) END,
-    'void_reason', s.void_reason, 'void_seq', s.void_seq)::text AS sale
+SELECT s.created_at, s.id, (bt_sale_json(s) || bt_sale_void_json(s))::text AS sale
 FROM sales s
 WHERE s.bar_id = $1 AND ($2::timestamptz IS NULL OR (s.created_at, s.id) < ($2, $3::uuid))
 ORDER BY s.created_at DESC, s.id DESC
@@ -247,12 +225,3 @@ async def movements(
 
 async def stats_today(conn: asyncpg.Connection, member: Member) -> bytes:
     return (await conn.fetchval(STATS_TODAY, member.bar_id)).encode()
-
-
-async def snapshot(conn: asyncpg.Connection, bar_id: uuid.UUID) -> tuple[int, bytes]:
-    row = await conn.fetchrow(SNAPSHOT, bar_id)
-    return row["seq"], row["stock"].encode()
-
-
-async def net_changes(conn: asyncpg.Connection, bar_id: uuid.UUID, since: int, upto: int) -> bytes:
-    return (await conn.fetchval(NET_CHANGES_SINCE, bar_id, since, upto)).encode()
