@@ -59,6 +59,8 @@ class Settings:
     refresh_token_ttl_s: int = _env("BARTENDER_REFRESH_TOKEN_TTL", 30 * 24 * 3600)
     # Stock functions: how long to wait for row locks before answering 503 busy.
     lock_timeout_ms: int = _env("BARTENDER_LOCK_TIMEOUT_MS", 2000)
+    # A sale's `occurred_at` this far ahead of the server clock is refused (a phone's bad clock).
+    sale_max_future_s: int = _env("BARTENDER_SALE_MAX_FUTURE_S", 300)
     statement_timeout_ms: int = _env("BARTENDER_STATEMENT_TIMEOUT_MS", 10_000)
     pool_min_size: int = _env("BARTENDER_POOL_MIN", 2)
     pool_max_size: int = _env("BARTENDER_POOL_MAX", 10)
