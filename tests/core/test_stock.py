@@ -229,6 +229,19 @@ async def test_unknown_product_error_names_the_line(api: Api) -> None:
     assert (await api.stock(bar))[flag] == 5
 
 
+async def test_occurred_at_far_in_the_future_is_400(api: Api) -> None:
+    """Issue 12.24: a few minutes ahead is clock skew, more is a wrong clock (default 5 min)."""
+    bar = await api.bar()
+    flag = await api.product(bar, "Flag", stock=5)
+    now = dt.datetime.now(dt.UTC)
+    r = await api.sell(bar, {flag: 1}, occurred_at=(now + dt.timedelta(minutes=6)).isoformat())
+    assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "occurred_at"
+    assert (await api.stock(bar))[flag] == 5
+    r = await api.sell(bar, {flag: 1}, occurred_at=(now + dt.timedelta(minutes=2)).isoformat())
+    assert r.status_code == 201
+    assert (await api.stock(bar))[flag] == 4
+
+
 async def test_occurred_at_is_kept_and_sets_the_business_day(api: Api) -> None:
     bar = await api.bar(timezone="Africa/Abidjan")  # UTC+0, day starts 06:00
     flag = await api.product(bar, "Flag", stock=5)

@@ -79,7 +79,9 @@ class StockController(Controller):
         self, data: JSONBody[SaleIn], member: MemberDep, rt: RuntimeDep
     ) -> Response[bytes]:
         async with rt.pool.acquire() as conn:
-            return _created_or_replayed(await service.sell(conn, member, data))
+            return _created_or_replayed(
+                await service.sell(conn, member, data, rt.settings.sale_max_future_s)
+            )
 
     @get("/sales")
     async def sales(

@@ -165,7 +165,17 @@ async def list_products(conn: asyncpg.Connection, member: Member) -> bytes:
     return b'{"seq":%d,"products":%s}' % (row["seq"], row["products"].encode())
 
 
-async def sell(conn: asyncpg.Connection, member: Member, data: SaleIn) -> tuple[bool, bytes]:
+async def sell(
+    conn: asyncpg.Connection, member: Member, data: SaleIn, max_future_s: int
+) -> tuple[bool, bytes]:
+    """A sale; `occurred_at` further than `max_future_s` ahead of our clock is refused: a
+    phone with a wrong clock would file sales on a day that has not come (issue 12.24)."""
+    if data.occurred_at is not None:
+        limit = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=max_future_s)
+        if data.occurred_at > limit:
+            raise InvalidRequest(
+                [{"field": "occurred_at", "message": "in the future (check the device's clock)"}]
+            )
     row = await conn.fetchrow(SELL, member.bar_id, member.user_id, _encode(data).decode())
     return row["replayed"], row["body"].encode()
 
