@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import inspect
 import itertools
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,47 @@ async def start_server(settings: Settings) -> AsyncIterator[RunningServer]:
     finally:
         server.should_exit = True
         await task
+
+
+async def eventually(
+    check: Callable[[], object | Awaitable[object]],
+    within: float = 5.0,
+    every: float = 0.02,
+    what: str = "condition",
+) -> Any:
+    """Wait until `check()` (sync or async) returns something truthy and return it; fail with
+    `what` after `within` seconds. The one wait loop of the tests: no fixed sleeps."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not reached within {within} s (last: {result!r})")
+        await asyncio.sleep(every)
+
+
+async def drop_listen(rt: Runtime) -> None:
+    """End this process's LISTEN connection from the server side, as a network failure or a
+    PostgreSQL restart would, and wait until the process has noticed."""
+    import asyncpg
+
+    listener = rt.listener
+    await eventually(lambda: listener.live, what="LISTEN connected before the drop")
+    conn = await asyncpg.connect(rt.settings.database_url)
+    try:
+        ended = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = $1) AS t",
+            listener.application_name,
+        )
+    finally:
+        await conn.close()
+    assert ended == 1, f"no LISTEN backend named {listener.application_name}"
+    await eventually(lambda: not listener.live, what="listener noticing the loss")
 
 
 @dataclass

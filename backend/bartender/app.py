@@ -28,6 +28,8 @@ from bartender.errors import EXCEPTION_HANDLERS
 from bartender.forecast.routes import ForecastController
 from bartender.forecast.service import Forecaster
 from bartender.health import HealthController
+from bartender.live.catalog import CatalogVersions
+from bartender.live.feed import StockFeed
 from bartender.observe.http import wrap as observe_http
 from bartender.observe.lag import loop_lag_monitor
 from bartender.observe.scrape import metrics_route
@@ -36,7 +38,6 @@ from bartender.realtime.routes import live_stock
 from bartender.realtime.setup import build_hub
 from bartender.runtime import Runtime
 from bartender.settings import Settings
-from bartender.stock.feed import StockFeed
 from bartender.stock.routes import StockController
 
 log = logging.getLogger("bartender")
@@ -50,7 +51,7 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         counter = QueryCounter()
         pool = await create_pool(settings, counter)
-        listener = Listener(settings.database_url or "")
+        listener = Listener(settings.database_url or "", retry_s=settings.listen_retry_s)
         rt = Runtime(
             settings=settings,
             pool=pool,
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> Litestar:
             throttle=LoginThrottle(settings),
             memberships=MembershipCache(listener, settings.membership_cache_ttl_s),
             feed=StockFeed(pool, listener, settings.feed_history),
+            catalog=CatalogVersions(pool, listener),
             forecaster=Forecaster(settings.forecast_workers),
         )
         rt.hub = build_hub(rt)

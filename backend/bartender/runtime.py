@@ -16,9 +16,11 @@ from bartender.bars.access import MembershipCache
 from bartender.db.listener import Listener
 from bartender.db.pool import QueryCounter
 from bartender.forecast.service import Forecaster
+from bartender.live.catalog import CatalogVersions
+from bartender.live.feed import StockFeed
+from bartender.live.modes import ModeBoard
 from bartender.realtime.hub import Hub
 from bartender.settings import Settings
-from bartender.stock.feed import StockFeed
 
 
 @dataclass
@@ -32,6 +34,9 @@ class Runtime:
     throttle: LoginThrottle
     memberships: MembershipCache
     feed: StockFeed
+    catalog: CatalogVersions  # per-bar catalog versions (live/catalog.py)
+    # push or poll per bar: the hub writes it, the polling endpoint reads it (live/modes.py)
+    modes: ModeBoard = field(default_factory=ModeBoard)
     # extra readiness checks (e.g. Redis), name -> coroutine that raises when not ready
     readiness_probes: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     # demand forecasts: fitting pool + per-bar cache (forecast/service.py), set by the lifespan

@@ -81,12 +81,19 @@ class Settings:
     # In-process history of recent stock transactions per bar (polling `since`, ws replay).
     feed_history: int = _env("BARTENDER_FEED_HISTORY", 512)
     membership_cache_ttl_s: float = _env("BARTENDER_MEMBERSHIP_CACHE_TTL_S", 60.0)
+    # wait before re-opening a lost LISTEN connection (doubles while attempts fail, max 5 s)
+    listen_retry_s: float = _env("BARTENDER_LISTEN_RETRY_S", 0.2)
     # Live stock over /ws (docs/realtime.md).
     ws_auth_timeout_s: float = _env("BARTENDER_WS_AUTH_TIMEOUT_S", 5.0)
     # sockets on one bar, all instances; then 4429
     ws_max_connections_per_bar: int = _env("BARTENDER_WS_MAX_PER_BAR", 2000)
     # frames one socket may fall behind before it gets a snapshot
     ws_send_queue: int = _env("BARTENDER_WS_SEND_QUEUE", 256)
+    # largest client frame accepted (uvicorn's limit under `serve`, and checked again by the
+    # hub); a bigger one closes the socket with 1009
+    ws_max_frame_bytes: int = _env("BARTENDER_WS_MAX_FRAME_BYTES", 64 * 1024)
+    # sockets on one bar in one process above which the metrics flag the bar (alert rule)
+    ws_bar_alert_sockets: int = _env("BARTENDER_WS_BAR_ALERT_SOCKETS", 30)
     # how often load is measured, shared and push/poll decided
     realtime_tick_s: float = _env("BARTENDER_REALTIME_TICK_S", 1.0)
     # deliveries/s on one bar that switch it to poll ...
@@ -95,6 +102,8 @@ class Settings:
     realtime_poll_exit_per_s: float = _env("BARTENDER_POLL_EXIT_PER_S", 1500.0)
     # time under that level before going back to push
     realtime_poll_calm_s: float = _env("BARTENDER_POLL_CALM_S", 10.0)
+    # the message rate the push/poll policy compares is a moving average over about this long
+    realtime_poll_window_s: float = _env("BARTENDER_POLL_WINDOW_S", 10.0)
     # the Redis per-bar history expires when a bar is idle
     realtime_history_ttl_s: int = _env("BARTENDER_REALTIME_HISTORY_TTL_S", 3600)
     log_level: str = _env("BARTENDER_LOG_LEVEL", "INFO")

@@ -46,7 +46,7 @@ async def test_page_keeps_updating_by_polling_when_the_server_says_poll(
     # the realtime hub's own switch: records the mode (the polling endpoint reports it) and
     # sends `mode` to the bar's sockets
     hub = api.server.rt.hub
-    hub._apply_mode(uuid.UUID(bar.id), "poll", 1000)
+    hub.switch.set_policy_mode(uuid.UUID(bar.id), "poll", 1000)
     await phone.page.wait_for_selector('#conn-badge[data-state="polling"]', timeout=3000)
 
     await api.sell(bar, {beer: 4})

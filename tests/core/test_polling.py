@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from tests.support import Api, Bar
+from tests.support import Api, Bar, drop_listen, eventually
 
 
 async def _poll(api: Api, bar: Bar, **params: object):
@@ -17,12 +17,8 @@ async def _poll(api: Api, bar: Bar, **params: object):
 
 async def _settled(api: Api, bar: Bar, seq: int) -> None:
     """Wait until this process's feed has applied the NOTIFY for `seq`."""
-    for _ in range(200):
-        state = api.server.rt.feed.bars.get(uuid.UUID(bar.id))
-        if state is not None and state.seq >= seq:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the feed never saw the change")
+    async with asyncio.timeout(2):
+        await api.server.rt.feed.caught_up(uuid.UUID(bar.id), seq)
 
 
 async def test_snapshot_lists_every_active_product(api: Api) -> None:
@@ -101,17 +97,12 @@ async def test_listen_loss_falls_back_to_the_database_then_resyncs(api: Api) -> 
     flag = await api.product(bar, "Flag", stock=5)
     seq = (await _poll(api, bar)).json()["seq"]
     rt = api.server.rt
-    rt.listener._retry_s = 0.3  # keep it down long enough to sell meanwhile
-    await rt.listener.drop_for_test()
+    await drop_listen(rt)
     assert not rt.feed.live
     await api.sell(bar, {flag: 1})
     r = await _poll(api, bar, since=seq)  # served from PostgreSQL, not stale memory
     assert r.json()["seq"] == seq + 1 and r.json()["changes"] == [{"product_id": flag, "stock": 4}]
-    for _ in range(300):
-        if rt.feed.live:
-            break
-        await asyncio.sleep(0.01)
-    assert rt.feed.live
+    await eventually(lambda: rt.feed.live, what="LISTEN back")
     await _settled(api, bar, seq + 1)  # the missed transaction was replayed from the ledger
     state = rt.feed.bars[uuid.UUID(bar.id)]
     assert [e.seq for e in state.history][-1] == seq + 1

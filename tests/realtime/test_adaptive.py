@@ -6,18 +6,27 @@ import asyncio
 
 import httpx
 
-from bartender.realtime.policy import POLL, PUSH, AdaptivePolicy, BarLoad, PolicyConfig
+from bartender.realtime.policy import POLL, PUSH, AdaptivePolicy, BarLoad, BarMode, PolicyConfig
 from tests.realtime.wsclient import WsClient, check_stream
-from tests.support import Api, make_settings, start_server
+from tests.support import Api, eventually, make_settings, start_server
 
 CONFIG = PolicyConfig(enter_per_s=100, exit_per_s=30, enter_ticks=2, calm_s=3.0)
+
+
+def step(
+    policy: AdaptivePolicy, state: BarMode, load: BarLoad, overloaded: bool, tick_s: float
+) -> None:
+    """One tick, the decision applied as the hub does."""
+    decision = policy.step(state, load, overloaded, tick_s)
+    if decision is not None:
+        policy.apply(state, decision)
 
 
 def run(policy: AdaptivePolicy, loads: list[BarLoad]) -> list[tuple[str, int]]:
     state = policy.fresh()
     trace = []
     for load in loads:
-        policy.step(state, load, False, tick_s=1.0)
+        step(policy, state, load, False, tick_s=1.0)
         trace.append((state.mode, state.poll_interval_ms))
     return trace
 
@@ -50,9 +59,9 @@ def test_poll_interval_grows_with_load_within_the_contract_bounds() -> None:
     assert policy.interval_for(BarLoad(100_000, 100.0)) == 60_000
     state = policy.fresh()
     for load in (BarLoad(20, 10.0), BarLoad(20, 10.0), BarLoad(100, 10.0)):
-        policy.step(state, load, False, 1.0)
+        step(policy, state, load, False, 1.0)
     assert (state.mode, state.poll_interval_ms) == (POLL, 10_000)
-    policy.step(state, BarLoad(50, 10.0), False, 1.0)  # less load but still busy: no shrink
+    step(policy, state, BarLoad(50, 10.0), False, 1.0)  # less load but still busy: no shrink
     assert state.poll_interval_ms == 10_000
 
 
@@ -65,10 +74,10 @@ def test_process_pressure_sends_busy_bars_to_poll_and_has_its_own_hysteresis() -
     assert policy.pressure_state(Pressure(loop_lag_ms=30)) is False
     assert policy.pressure_state(Pressure(backlog=60_000)) is True
     state = policy.fresh()
-    policy.step(state, BarLoad(5, 10.0), overloaded=True, tick_s=1.0)  # 50/s: goes to poll
+    step(policy, state, BarLoad(5, 10.0), overloaded=True, tick_s=1.0)  # 50/s: goes to poll
     assert state.mode == POLL
     quiet = policy.fresh()
-    policy.step(quiet, BarLoad(1, 1.0), overloaded=True, tick_s=1.0)  # 1/s: spared
+    step(policy, quiet, BarLoad(1, 1.0), overloaded=True, tick_s=1.0)  # 1/s: spared
     assert quiet.mode == PUSH
 
 
@@ -81,6 +90,7 @@ async def test_a_bar_switches_to_poll_under_a_burst_and_back_to_push_when_calm(
         realtime_poll_enter_per_s=10,
         realtime_poll_exit_per_s=2,
         realtime_poll_calm_s=0.5,
+        realtime_poll_window_s=0.1,  # the rate of the last tick: a short burst must show
     )
     async with (
         start_server(settings) as running,
@@ -113,14 +123,14 @@ async def test_a_bar_switches_to_poll_under_a_burst_and_back_to_push_when_calm(
         r = await http.get(f"/api/bars/{bar.id}/stock", headers=bar.owner.headers)
         polled.append(r.json())
         seq_after_burst = await api.seq(bar)
-        async with asyncio.timeout(15):  # calm: back to push
-            while not any(m["type"] == "mode" and m["mode"] == "push" for m in received):
-                await asyncio.sleep(0.05)
+        await eventually(  # calm: back to push
+            lambda: any(m["type"] == "mode" and m["mode"] == "push" for m in received),
+            within=15,
+            what="back to push",
+        )
         assert (await api.sell(bar, {beer: 1})).status_code == 201
         final = seq_after_burst + 1
-        async with asyncio.timeout(10):
-            while not received or received[-1].get("seq") != final:
-                await asyncio.sleep(0.02)
+        await eventually(lambda: received and received[-1].get("seq") == final, within=10)
         collector.cancel()
         await ws.close()
 

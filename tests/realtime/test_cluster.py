@@ -14,9 +14,13 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.realtime.conftest import RedisServer, ServeProcess, spawn_server
 from tests.realtime.wsclient import WsClient, check_stream
-from tests.support import Api, RunningServer, make_settings, start_server
+from tests.support import Api, RunningServer, eventually, make_settings, start_server
 
 FAST = {"BARTENDER_FORECAST_PREWARM": "0", "BARTENDER_FORECAST_WORKERS": "0"}
+
+
+async def _reached(api: Api, bar: object, seq: int) -> bool:
+    return await api.seq(bar) >= seq  # type: ignore[arg-type]
 
 
 async def read_until(ws: WsClient, final: int, into: list[dict[str, Any]]) -> None:
@@ -83,8 +87,7 @@ async def test_two_processes_behave_as_one_even_when_one_is_killed_mid_stream(
             return received
 
         async def kill_mid_stream() -> None:
-            while await api_b.seq(bar) < starts[0] + sales // 3:
-                await asyncio.sleep(0.02)
+            await eventually(lambda: _reached(api_b, bar, starts[0] + sales // 3), within=30)
             a.kill()
 
         *_, results = await asyncio.gather(
@@ -112,6 +115,7 @@ async def test_connection_cap_and_push_poll_mode_are_shared_through_redis(
         realtime_poll_enter_per_s=10,
         realtime_poll_exit_per_s=2,
         realtime_poll_calm_s=0.5,
+        realtime_poll_window_s=0.1,
     )
     async with (
         start_server(settings) as a,
@@ -131,7 +135,7 @@ async def test_connection_cap_and_push_poll_mode_are_shared_through_redis(
 
         # one leader decides; the other instance's socket hears the same mode
         hubs = [a.rt.hub, b.rt.hub]
-        assert sorted(h._leader for h in hubs if h is not None) == [False, True]
+        assert sorted(h.switch.leader for h in hubs if h is not None) == [False, True]
         staff = [await api.member(bar, "staff") for _ in range(3)]
 
         async def burst(user: object) -> None:
@@ -207,20 +211,22 @@ async def test_redis_down_while_serving_keeps_the_service_correct_and_recovers(
         assert hub.cluster.healthy is False
 
         redis_server.start()  # same port: Redis is back
-        async with asyncio.timeout(10):
-            while not hub.cluster.healthy or (
-                (await api.http.get("/api/ready")).json()["status"] != "ok"
-            ):
-                await asyncio.sleep(0.1)
+
+        async def ready() -> bool:
+            ok = (await api.http.get("/api/ready")).json()["status"] == "ok"
+            return ok and hub.cluster is not None and hub.cluster.healthy
+
+        await eventually(ready, within=10, every=0.1, what="Redis back")
         assert (await api.sell(bar, {beer: 1})).status_code == 201
         await read_until(ws, snapshot["seq"] + 11, received)
         assert check_stream(received, snapshot["seq"]) == snapshot["seq"] + 11
         client = aioredis.from_url(redis_server.url, decode_responses=True)
-        async with asyncio.timeout(5):  # the shared history is written again
-            while not await client.zrangebyscore(
+        await eventually(  # the shared history is written again
+            lambda: client.zrangebyscore(
                 f"bt:rt:hist:{bar.id}", snapshot["seq"] + 11, snapshot["seq"] + 11
-            ):
-                await asyncio.sleep(0.05)
+            ),
+            what="history written again",
+        )
         await client.aclose()
         await ws.close()
         await late.close()

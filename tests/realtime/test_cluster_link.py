@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 
 from bartender.realtime.cluster import MODE_CHANNEL, ClusterLink, ModeNotice
 from tests.realtime.conftest import RedisServer
+from tests.support import eventually
 
 
 def link(url: str, instance_id: str) -> ClusterLink:
@@ -21,6 +22,10 @@ def link(url: str, instance_id: str) -> ClusterLink:
 
 async def subscribers(client: ClusterLink) -> int:
     return int((await client.redis.pubsub_numsub(MODE_CHANNEL))[0][1])
+
+
+async def two_subscribers(client: ClusterLink) -> bool:
+    return await subscribers(client) >= 2
 
 
 async def test_instances_see_each_others_sockets_and_agree_on_one_leader(
@@ -57,9 +62,7 @@ async def test_mode_changes_reach_the_other_instance_through_pubsub_and_survive_
     await leader.start()
     await follower.start()
     try:
-        async with asyncio.timeout(5):
-            while await subscribers(leader) < 2:
-                await asyncio.sleep(0.02)
+        await eventually(lambda: two_subscribers(leader), what="both subscribed")
         notice = ModeNotice(bar, "poll", 3000)
         await leader.publish_modes([notice], [notice], ttl_s=30)
         assert await asyncio.wait_for(heard.get(), 5) == (bar, "poll", 3000)

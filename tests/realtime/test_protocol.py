@@ -8,7 +8,7 @@ import uuid
 
 from bartender.settings import Settings
 from tests.realtime.wsclient import WsClient, check_stream
-from tests.support import Api, RunningServer, make_settings, start_server
+from tests.support import Api, RunningServer, drop_listen, make_settings, start_server
 
 
 def stock_of(messages: list[dict]) -> list[int]:
@@ -138,9 +138,10 @@ async def test_since_older_than_the_history_gets_one_snapshot(database_url: str)
         third = await WsClient.ready(running.ws_url, bar.owner.access_token)
         replay, _ = await third.subscribe(bar.id, since=seq - 2)  # still in the history
         assert stock_of(replay) == [seq - 1, seq]
-        # this socket already has seq: subscribing again from older never doubles messages
+        # subscribing again replays from the `since` given, even what this socket was sent
+        # (the client may have lost it: issue 12.14)
         replay, _ = await third.subscribe(bar.id, since=seq - 2)
-        assert replay == []
+        assert stock_of(replay) == [seq - 1, seq]
         for client in (ws, other, third):
             await client.close()
 
@@ -273,8 +274,17 @@ async def test_messages_stay_in_order_without_gap_or_duplicate_while_replaying(
         seen += stock_of(replay)
         while not seen or seen[-1] < start + sales:
             if len(seen) % 7 == 3:  # re-subscribe from what we have, mid-stream
-                replay, _ = await ws.subscribe(bar.id, since=seen[-1])
-                seen += stock_of(replay)
+                since = seen[-1]
+                replay, _ = await ws.subscribe(bar.id, since=since)
+                got = stock_of(replay)
+                # frames already in flight when the server took the re-subscribe continue
+                # the old stream; the replay then starts again right after `since` (12.14)
+                restart = max((i for i, s in enumerate(got) if s == since + 1), default=0)
+                in_flight, replayed = got[:restart], got[restart:]
+                assert in_flight == list(range(since + 1, since + 1 + len(in_flight)))
+                assert replayed == list(range(since + 1, since + 1 + len(replayed)))
+                assert len(replayed) >= len(in_flight)
+                seen += replayed
                 continue
             message = await ws.recv(10)
             if message["type"] == "stock":
@@ -296,7 +306,7 @@ async def test_listen_connection_loss_is_caught_up_from_the_database(
     (snapshot,), _ = await ws.subscribe(bar.id)
     for i in range(20):
         if i in (5, 12):
-            await server.rt.listener.drop_for_test()
+            await drop_listen(server.rt)
         assert (await api.sell(bar, {beer: 1})).status_code == 201
     final = snapshot["seq"] + 20
     received: list[dict] = []
@@ -315,7 +325,7 @@ async def test_changes_made_while_listen_is_down_arrive_without_waiting_for_anot
     beer = await api.product(bar, stock=10)
     ws = await WsClient.ready(server.ws_url, bar.owner.access_token)
     (snapshot,), _ = await ws.subscribe(bar.id)
-    await server.rt.listener.drop_for_test()
+    await drop_listen(server.rt)
     for _ in range(3):  # committed while nobody listens: their NOTIFYs are lost for good
         assert (await api.sell(bar, {beer: 1})).status_code == 201
     received: list[dict] = []

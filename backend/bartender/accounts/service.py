@@ -62,7 +62,9 @@ async def _session(
     conn: asyncpg.Connection, tokens: Tokens, user: asyncpg.Record, refresh_token: str
 ) -> SessionOut:
     return SessionOut(
-        access_token=tokens.access_token(user["id"]),
+        access_token=tokens.access_token(
+            user["id"], await tokens.family_of(conn, refresh_token)  # `sid`: ends its sockets
+        ),
         refresh_token=refresh_token,
         expires_in=tokens.settings.access_token_ttl_s,
         user=user_out(user),

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -31,9 +32,22 @@ WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at 
 RETURNING family_id, user_id
 """
 FIND_REFRESH = "SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = $1"
+FIND_FAMILY = "SELECT family_id FROM refresh_tokens WHERE token_hash = $1"
+# Revoking a login also tells every instance (on commit) to close that login's websockets.
 REVOKE_FAMILY = """
-UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL
+WITH revoked AS (
+    UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL
+    RETURNING 1
+)
+SELECT pg_notify('bt_session', $1::text) FROM (SELECT count(*) FROM revoked) AS done
 """
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    expires_at: float  # unix time
+    session_id: str | None  # the refresh family (absent from tokens made before it existed)
 
 
 def _digest(token: str) -> bytes:
@@ -53,7 +67,9 @@ class Tokens:
             secret = await pool.fetchval(READ_SECRET)
         return cls(settings, secret)
 
-    def access_token(self, user_id: uuid.UUID | str) -> str:
+    def access_token(self, user_id: uuid.UUID | str, session_id: uuid.UUID | None = None) -> str:
+        """`session_id` (claim `sid`) is the login's refresh family: revoking it ends the
+        websockets opened with this token (realtime/hub.py)."""
         now = int(time.time())
         claims = {
             "sub": str(user_id),
@@ -61,17 +77,24 @@ class Tokens:
             "exp": now + self.settings.access_token_ttl_s,
             "typ": "access",
         }
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def user_id(self, token: str) -> uuid.UUID:
         """The user an access token stands for; Unauthenticated when invalid or expired."""
+        return self.access_claims(token).user_id
+
+    def access_claims(self, token: str) -> AccessClaims:
+        """Who, until when and for which login; Unauthenticated when invalid or expired."""
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
             )
             if claims.get("typ") != "access":
                 raise Unauthenticated("Not an access token.")
-            return uuid.UUID(claims["sub"])
+            sid = claims.get("sid")
+            return AccessClaims(uuid.UUID(claims["sub"]), float(claims["exp"]), sid)
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("The access token has expired; refresh it.") from None
         except (jwt.InvalidTokenError, ValueError, TypeError):
@@ -107,6 +130,11 @@ class Tokens:
             await conn.execute(REVOKE_FAMILY, known["family_id"])
             raise Unauthenticated("This refresh token was already used; the login is revoked.")
         raise Unauthenticated("Invalid or expired refresh token.")
+
+    async def family_of(self, conn: asyncpg.Connection, refresh_token: str) -> uuid.UUID | None:
+        """The login (refresh family) a refresh token belongs to."""
+        family: uuid.UUID | None = await conn.fetchval(FIND_FAMILY, _digest(refresh_token))
+        return family
 
     async def revoke(self, conn: asyncpg.Connection, token: str) -> None:
         known = await conn.fetchrow(FIND_REFRESH, _digest(token))

@@ -1,4 +1,4 @@
-"""The /ws wire format (CONTRACT.md "Live stock over WebSocket" plus the `catalog` message).
+"""The /ws wire format (docs/protocol.md "Live stock over WebSocket", plus `catalog`).
 
 Client messages decode into tagged msgspec structs; anything else is a `bad_message`. Server
 messages are encoded once and the same text frame goes to every subscriber of a bar.
@@ -18,6 +18,7 @@ CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_TOO_MANY = 4429
 CLOSE_RESTARTING = 1012
 CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009  # a frame over BARTENDER_WS_MAX_FRAME_BYTES
 
 Seq = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -52,7 +53,8 @@ def decode(frame: str) -> ClientMessage | None:
     """The client message in a text frame, or None when it is not one we know."""
     try:
         return _decoder.decode(frame)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    # RecursionError: JSON nested deeper than msgspec's limit (a few KB of brackets)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
 
 

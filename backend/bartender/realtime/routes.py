@@ -1,4 +1,4 @@
-"""GET /ws: live stock (CONTRACT.md "Live stock over WebSocket"); the hub does the work.
+"""GET /ws: live stock (docs/protocol.md "Live stock over WebSocket"); the hub does the work.
 
 A raw ASGI handler rather than Litestar's WebSocket object: the hub needs only receive and
 send, and thousands of idle sockets are cheaper without a per-socket wrapper.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from litestar import asgi
 from litestar.types import Receive, Scope, Send
 
-from bartender.realtime.hub import AsgiSocket
+from bartender.realtime.connection import AsgiSocket
 from bartender.runtime import Runtime
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from bartender.realtime.catalog import CatalogVersions
 from bartender.realtime.cluster import ClusterLink
 from bartender.realtime.hub import Hub
 from bartender.realtime.policy import AdaptivePolicy, PolicyConfig
@@ -12,8 +11,8 @@ from bartender.runtime import Runtime
 
 
 def build_hub(rt: Runtime) -> Hub:
-    """The hub, its push/poll policy (installed as `rt.feed.mode_of`) and, with REDIS_URL,
-    the Redis link and its readiness probe. Call before the listener starts."""
+    """The hub, its push/poll policy (writing `rt.modes`) and, with REDIS_URL, the Redis
+    link and its readiness probe. Call before the listener starts."""
     settings = rt.settings
     cluster = None
     if settings.redis_url:
@@ -30,12 +29,14 @@ def build_hub(rt: Runtime) -> Hub:
             enter_per_s=settings.realtime_poll_enter_per_s,
             exit_per_s=settings.realtime_poll_exit_per_s,
             calm_s=settings.realtime_poll_calm_s,
+            window_s=settings.realtime_poll_window_s,
         )
     )
     return Hub(
         settings,
         rt.feed,
-        CatalogVersions(rt.pool, rt.listener),
+        rt.catalog,
+        rt.modes,
         rt.tokens,
         rt.memberships,
         policy,

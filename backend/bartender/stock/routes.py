@@ -10,7 +10,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from bartender.deps import MemberDep, RuntimeDep
-from bartender.stock import polling, service
+from bartender.live import polling
+from bartender.stock import service
 from bartender.stock.schemas import (
     CountIn,
     DeliveryIn,
@@ -69,7 +70,12 @@ class StockController(Controller):
         since: Annotated[int | None, QueryParameter(ge=0)] = None,
     ) -> Response[bytes]:
         status, seq, body = await polling.poll(
-            rt, member.bar_id, since, request.headers.get("if-none-match")
+            rt.feed,
+            rt.catalog,
+            rt.modes,
+            member.bar_id,
+            since,
+            request.headers.get("if-none-match"),
         )
         headers = {"ETag": polling.etag(seq), "Cache-Control": "no-cache"}
         return Response(content=body or b"", status_code=status, headers=headers, media_type=JSON)

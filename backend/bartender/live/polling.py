@@ -7,8 +7,10 @@ import uuid
 
 import msgspec
 
-from bartender.runtime import Runtime
-from bartender.stock import service
+from bartender.live import queries
+from bartender.live.catalog import CatalogVersions
+from bartender.live.feed import StockFeed
+from bartender.live.modes import ModeBoard
 
 # how far back the database may be asked for net changes before a snapshot is cheaper
 MAX_DB_CHANGES_SPAN = 10_000
@@ -25,14 +27,16 @@ def not_modified(if_none_match: str | None, seq: int) -> bool:
         return False
     if if_none_match.strip() == "*":
         return True
-    return any(int(m) == seq for m in _ETAG.findall(if_none_match))
+    # compared as text: a 5000-digit tag is simply not ours (int() would refuse it)
+    wanted = str(seq)
+    return any((m.lstrip("0") or "0") == wanted for m in _ETAG.findall(if_none_match))
 
 
 def _body(
     bar_id: uuid.UUID, seq: int, mode: tuple[str, int, int], key: bytes, items: bytes
 ) -> bytes:
     # catalog_seq (additive): the bar's catalog version, +1 per product created or edited
-    # (realtime/catalog.py); a client re-reads the product list when it changes
+    # (live/catalog.py); a client re-reads the product list when it changes
     return (
         b'{"bar_id":"%s","seq":%d,"mode":"%s","poll_interval_ms":%d,"catalog_seq":%d,"%s":%s}'
         % (str(bar_id).encode(), seq, mode[0].encode(), mode[1], mode[2], key, items)
@@ -40,33 +44,37 @@ def _body(
 
 
 async def poll(
-    rt: Runtime, bar_id: uuid.UUID, since: int | None, if_none_match: str | None
+    feed: StockFeed,
+    catalog: CatalogVersions,
+    modes: ModeBoard,
+    bar_id: uuid.UUID,
+    since: int | None,
+    if_none_match: str | None,
 ) -> tuple[int, int, bytes | None]:
     """Returns (status, seq, body): 304 with no body, or 200 with changes or a snapshot."""
-    feed = rt.feed
     state = await feed.state(bar_id)
     seq = state.seq
     if not_modified(if_none_match, seq) and (since is None or since == seq):
         return 304, seq, None
-    catalog_seq = await rt.hub.catalog.seq(bar_id) if rt.hub is not None else 0
-    mode = (*feed.mode_of(bar_id), catalog_seq)
+    mode = (*modes.get(bar_id), await catalog.seq(bar_id))
+    pool = feed.pool
 
     if since is not None and since >= 0:
         if since > seq:
             # this instance may lag one the client polled before: ask the database
-            async with rt.pool.acquire() as conn:
-                db_seq, snap = await service.snapshot(conn, bar_id)
+            async with pool.acquire() as conn:
+                db_seq, snap = await queries.snapshot(conn, bar_id)
                 if db_seq < since:  # the client knows a future we do not: resync it
                     return 200, db_seq, _body(bar_id, db_seq, mode, b"snapshot", snap)
-                changes = await service.net_changes(conn, bar_id, since, db_seq)
+                changes = await queries.net_changes(conn, bar_id, since, db_seq)
             return 200, db_seq, _body(bar_id, db_seq, mode, b"changes", changes)
         net = state.changes_since(since) if feed.live else None
         if net is not None:
             return 200, seq, _body(bar_id, seq, mode, b"changes", msgspec.json.encode(net))
         if seq - since <= MAX_DB_CHANGES_SPAN:
-            async with rt.pool.acquire() as conn:
-                changes = await service.net_changes(conn, bar_id, since, seq)
+            async with pool.acquire() as conn:
+                changes = await queries.net_changes(conn, bar_id, since, seq)
             return 200, seq, _body(bar_id, seq, mode, b"changes", changes)
-    async with rt.pool.acquire() as conn:
-        snap_seq, snap = await service.snapshot(conn, bar_id)
+    async with pool.acquire() as conn:
+        snap_seq, snap = await queries.snapshot(conn, bar_id)
     return 200, snap_seq, _body(bar_id, snap_seq, mode, b"snapshot", snap)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -21,18 +22,9 @@ import asyncpg
 import msgspec
 
 from bartender.db.listener import Listener
+from bartender.live import queries
 
 log = logging.getLogger("bartender.feed")
-
-# One row per stock transaction of a bar in a seq range, with its changes.
-LEDGER_RANGE = """
-SELECT seq, min(kind) AS cause,
-       jsonb_agg(jsonb_build_object('product_id', product_id, 'stock', stock_after)
-                 ORDER BY product_id)::text AS changes
-FROM movements WHERE bar_id = $1 AND seq > $2 AND seq <= $3
-GROUP BY seq ORDER BY seq
-"""
-BAR_SEQ = "SELECT seq FROM bars WHERE id = $1"
 
 
 class Change(msgspec.Struct):
@@ -47,6 +39,8 @@ class StockEvent(msgspec.Struct):
     seq: int
     cause: str
     changes: list[Change] | None = None
+    # when this process received the NOTIFY (time.monotonic(); 0: read from the ledger)
+    received_at: float = 0.0
 
 
 @dataclass
@@ -90,13 +84,14 @@ class StockFeed:
         # latest seq seen per bar, cached or not: closes the race with a first load
         self._latest: dict[uuid.UUID, int] = {}
         self._subscribers: list[Subscriber] = []
-        # how clients of a bar should get updates: ("push" | "poll", poll_interval_ms).
-        # The realtime package installs its adaptive policy here.
-        self.mode_of: Callable[[uuid.UUID], tuple[str, int]] = lambda _bar_id: ("push", 5000)
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        # NOTIFY payloads with their arrival time; None asks for a resync after a reconnect
+        self._queue: asyncio.Queue[tuple[str, float] | None] = asyncio.Queue()
+        # last seq handed to subscribers per bar, cached or not (what `caught_up` waits for)
+        self._done: dict[uuid.UUID, int] = {}
+        self._progress = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._resyncing = False
-        listener.on("bt_stock", self._queue.put_nowait)
+        listener.on("bt_stock", self._received)
         listener.on_reconnect(self._resync_after_reconnect)
 
     @property
@@ -124,7 +119,7 @@ class StockFeed:
         known = self.bars.get(bar_id)
         if known is not None and self.live:
             return known
-        seq = await self.pool.fetchval(BAR_SEQ, bar_id)
+        seq = await queries.bar_seq(self.pool, bar_id)
         if seq is None:
             return BarState(seq=0)
         if not self.live:
@@ -137,16 +132,23 @@ class StockFeed:
             await self._fill(bar_id, known, seq)
         return known
 
-    async def settle(self) -> None:
-        """Wait until every notification received so far is applied (tests, shutdown)."""
-        while not self._queue.empty():
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0)
+    async def caught_up(self, bar_id: uuid.UUID, seq: int) -> None:
+        """Return once this process has applied the bar's transaction `seq` and every one
+        before it (by NOTIFY or from the ledger). Callers bound the wait with a timeout."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._applied_seq(bar_id) >= seq)
+
+    def _applied_seq(self, bar_id: uuid.UUID) -> int:
+        state = self.bars.get(bar_id)
+        return max(state.seq if state is not None else 0, self._done.get(bar_id, 0))
+
+    def _received(self, payload: str) -> None:
+        self._queue.put_nowait((payload, time.monotonic()))
 
     async def _run(self) -> None:
         while True:
-            payload = await self._queue.get()
-            if payload is None:
+            item = await self._queue.get()
+            if item is None:
                 try:
                     await self._resync_all()
                     self._resyncing = False
@@ -154,11 +156,16 @@ class StockFeed:
                     log.exception("stock feed resync failed; retrying")
                     await asyncio.sleep(1)
                     self._queue.put_nowait(None)
-                continue
-            try:
-                await self._apply(_decode_event(payload))
-            except Exception:
-                log.exception("could not apply stock notification %r", payload)
+            else:
+                payload, received_at = item
+                try:
+                    event = _decode_event(payload)
+                    event.received_at = received_at
+                    await self._apply(event)
+                except Exception:
+                    log.exception("could not apply stock notification %r", payload)
+            async with self._progress:
+                self._progress.notify_all()
 
     async def _apply(self, event: StockEvent) -> None:
         bar_id = uuid.UUID(event.bar_id)
@@ -169,7 +176,7 @@ class StockFeed:
         if state is not None and event.seq > state.seq + 1:
             await self._fill(bar_id, state, event.seq - 1)
         if event.changes is None:
-            rows = await self.pool.fetch(LEDGER_RANGE, bar_id, event.seq - 1, event.seq)
+            rows = await queries.ledger_range(self.pool, bar_id, event.seq - 1, event.seq)
             event.changes = _decode_changes(rows[0]["changes"]) if rows else []
         self._record(bar_id, state, event)
 
@@ -177,6 +184,7 @@ class StockFeed:
         if state is not None:
             state.history.append(event)
             state.seq = event.seq
+        self._done[bar_id] = max(event.seq, self._done.get(bar_id, 0))
         for subscriber in self._subscribers:
             try:
                 subscriber(event)
@@ -185,7 +193,7 @@ class StockFeed:
 
     async def _fill(self, bar_id: uuid.UUID, state: BarState, upto: int) -> None:
         """Replay committed transactions (state.seq, upto] from the ledger, in order."""
-        rows = await self.pool.fetch(LEDGER_RANGE, bar_id, state.seq, upto)
+        rows = await queries.ledger_range(self.pool, bar_id, state.seq, upto)
         for row in rows:
             self._record(
                 bar_id,
@@ -206,6 +214,6 @@ class StockFeed:
 
     async def _resync_all(self) -> None:
         for bar_id, state in list(self.bars.items()):
-            seq = await self.pool.fetchval(BAR_SEQ, bar_id)
+            seq = await queries.bar_seq(self.pool, bar_id)
             if seq is not None and seq > state.seq:
                 await self._fill(bar_id, state, seq)
