@@ -29,6 +29,7 @@ import numpy as np
 from bartender.forecast import history, policy
 from bartender.forecast.schemas import DailyOut, ForecastOut, HistoryDayOut, ProductForecastOut
 from bartender.forecast.worker import FitResult, fit_chunk, warm_up
+from bartender.observe.metrics import FORECAST_CACHE, FORECAST_REFIT
 
 # today + the longest horizon a client may ask for (60) covers any lead time (0..60) too
 FIT_HORIZON = 61
@@ -115,6 +116,7 @@ class Forecaster:
             products = await history.active_products(conn, bar_id, now.today)
             entry = await self._fresh_entry(conn, bar_id, now)
         missing = [p.id for p in products if entry is None or str(p.id) not in entry.products]
+        FORECAST_CACHE.labels("miss" if entry is None or missing else "hit").inc()
         if entry is None or missing:
             entry = await self._refit(pool, bar_id, now, [p.id for p in products])
         return _answer(now, products, entry, horizon_days, include_history)
@@ -157,6 +159,7 @@ class Forecaster:
             started = time.perf_counter()
             fits = await self._fit(series)
             self.last_fit_s = time.perf_counter() - started
+            FORECAST_REFIT.observe(self.last_load_s + self.last_fit_s)
             if entry is None:
                 entry = BarFit(
                     snapshot.today,
