@@ -133,6 +133,9 @@ class Settings:
     push_ttl_s: int = _env("BARTENDER_PUSH_TTL_S", 24 * 3600)
     # let in-flight deliveries finish on shutdown
     alerts_shutdown_grace_s: float = _env("BARTENDER_ALERTS_SHUTDOWN_GRACE_S", 3.0)
+    # PWA: a phone sells offline for at most this long after its last contact with the server
+    # (served to the client in the shell; sales already made are still sent whatever their age)
+    offline_grace_s: int = _env("BARTENDER_OFFLINE_GRACE_S", 72 * 3600)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

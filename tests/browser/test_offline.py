@@ -4,7 +4,7 @@ the service worker, and reach the server exactly once when the network returns."
 from __future__ import annotations
 
 from tests.browser.devices import Devices
-from tests.support import Api
+from tests.support import PASSWORD, Api
 
 
 async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(
@@ -51,12 +51,13 @@ async def test_offline_sales_survive_a_reload_and_are_sent_exactly_once(
     assert all(s["occurred_at"] for s in listed["sales"])
 
 
-async def test_a_replayed_sale_the_server_refuses_is_kept_for_review(
+async def test_a_replayed_sale_the_server_refuses_is_kept_for_a_manager_to_resolve(
     api: Api, devices: Devices
 ) -> None:
     bar = await api.bar()
     wine = await api.product(bar, "Wine", stock=2, price=1500, low_threshold=1)
     staff = await api.member(bar, "staff")
+    manager = await api.member(bar, "manager")
     phone = await devices.open(staff)
     page = phone.page
 
@@ -74,8 +75,38 @@ async def test_a_replayed_sale_the_server_refuses_is_kept_for_review(
     assert await page.get_attribute("#pending-badge", "data-rejected") == "1"
     assert (await api.stock(bar))[wine] == 1  # the server's answer wins: nothing was sold
 
+    # "will be sent automatically" is no longer true: the message says it was refused
+    assert "refused" in (await page.text_content("#sell-feedback") or "")
+
     await page.reload()  # still there after closing the app
-    await page.wait_for_selector('.outbox-entry[data-status="rejected"]')
-    await page.click('.outbox-entry[data-status="rejected"] button')  # reviewed: dismiss
+    entry = page.locator('.outbox-entry[data-status="rejected"]')
+    await entry.wait_for()
+    # money was taken for it: staff cannot erase it, only a manager resolves it
+    assert await entry.locator("button", has_text="Dismiss").count() == 0
+    await page.evaluate("window.scrollTo(0, 0)")
+    await page.click("#pending-badge")  # the "⚠ 1" badge opens the list
+    assert await page.evaluate("document.activeElement.id") == "outbox"
+    await entry.locator("button.review").click()
+    await entry.locator("input[name=manager-email]").fill(staff.email)
+    await entry.locator("input[name=manager-password]").fill(PASSWORD)
+    await entry.locator(".review-form button[type=submit]").click()
+    await entry.locator(".error", has_text="not a manager").wait_for()
+    await entry.locator("input[name=manager-email]").fill(manager.email)
+    await entry.locator(".review-form button[type=submit]").click()
     await page.wait_for_selector("#pending-badge", state="hidden")
     assert await page.locator(".outbox-entry").count() == 0
+    # the staff member is still the one logged in on this phone
+    await phone.wait_stock(wine, 1)
+    assert await page.locator("form.login").count() == 0
+    resolved = await page.evaluate("""async () => {
+      const db = await new Promise((ok) => {
+        const r = indexedDB.open("bartender");
+        r.onsuccess = () => ok(r.result);
+      });
+      const all = await new Promise((ok) => {
+        const r = db.transaction("outbox").objectStore("outbox").getAll();
+        r.onsuccess = () => ok(r.result);
+      });
+      return all.map((e) => [e.status, e.resolved_by && e.resolved_by.name]);
+    }""")
+    assert resolved == [["resolved", "Manager"]]  # kept as a record of who resolved it

@@ -47,9 +47,9 @@ async def test_two_phones_race_for_the_last_bottle(api: Api, devices: Devices) -
         outcomes.append(await feedback.get_attribute("data-outcome"))
     assert sorted(outcomes) == ["insufficient", "sold"]
     loser = phones[outcomes.index("insufficient")]
-    # the basket line says what is left, and the tile turns red
-    problem = loser.page.locator(f'.line[data-product-id="{whisky}"] .line-problem')
-    assert "only 0 left" in (await problem.text_content() or "")
+    # the loser is told it is sold out, the line leaves the basket, and the tile turns red
+    assert await loser.page.text_content("#sell-feedback") == "Whisky sold out"
+    assert await loser.page.locator(f'.line[data-product-id="{whisky}"]').count() == 0
     await loser.page.wait_for_selector(f'.tile[data-product-id="{whisky}"][data-level="out"]')
     assert (await api.stock(bar))[whisky] == 0
     sales = (await api.http.get(f"/api/bars/{bar.id}/sales", headers=bar.owner.headers)).json()

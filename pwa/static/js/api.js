@@ -15,8 +15,12 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch with auth; returns the Response for any status, retrying once after a 401. */
-export async function rawRequest(method, path, { body, headers = {} } = {}) {
+/**
+ * fetch with auth; returns the Response for any status, retrying once after a 401.
+ * `timeoutMs`: give up (NetworkError) when no answer comes by then, e.g. Wi-Fi that is
+ * connected but passes no traffic, where fetch alone would wait for minutes.
+ */
+export async function rawRequest(method, path, { body, headers = {}, timeoutMs } = {}) {
   for (let attempt = 0; attempt < 2; attempt++) {
     const token = await accessToken({ force: attempt > 0 });
     let response;
@@ -30,6 +34,7 @@ export async function rawRequest(method, path, { body, headers = {} } = {}) {
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         cache: "no-store",
+        signal: timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined,
       });
     } catch (err) {
       throw new NetworkError(String(err));
@@ -40,8 +45,8 @@ export async function rawRequest(method, path, { body, headers = {} } = {}) {
 }
 
 /** JSON request; resolves to {status, body} on 2xx, rejects with ApiError otherwise. */
-export async function request(method, path, body) {
-  const response = await rawRequest(method, path, { body });
+export async function request(method, path, body, { timeoutMs } = {}) {
+  const response = await rawRequest(method, path, { body, timeoutMs });
   if (response.status === 204) return { status: 204, body: null };
   const parsed = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiError(response.status, parsed, response.headers);

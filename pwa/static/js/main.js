@@ -84,6 +84,14 @@ function renderPending() {
   badge.textContent = [pending ? `⏳ ${number(pending)}` : "", rejected ? `⚠ ${number(rejected)}` : ""].filter(Boolean).join(" ");
 }
 
+/** The "⏳ n ⚠ n" badge opens the outbox list of the sell screen (refused sales first). */
+function showOutbox() {
+  const reveal = () => { const box = $("outbox"); box?.scrollIntoView({ block: "start" }); box?.focus(); };
+  if (currentScreenId() === "sell" && main.dataset.screen === "sell") { reveal(); return; }
+  window.addEventListener("hashchange", reveal, { once: true }); // after route() drew it
+  location.hash = "#/sell";
+}
+
 function toggleMenu(open) {
   const menu = $("menu");
   const button = $("menu-button");
@@ -169,30 +177,35 @@ function route() {
 }
 
 // ---------- bar and data ----------
-async function cached(key, load) {
-  try {
-    const value = await load();
-    await kv.set(key, value);
-    return value;
-  } catch (err) {
-    if (!(err instanceof NetworkError)) throw err;
-    const value = await kv.get(key);
-    if (value === undefined) throw err;
-    return value;
-  }
+// The last known copy opens at once and the server's answer replaces it when it comes
+// (`onFresh`): Wi-Fi that is connected but passes no traffic must not keep the app on "…".
+// With nothing kept yet, wait for the server.
+async function cached(key, load, onFresh) {
+  const fresh = load().then(async (value) => { await kv.set(key, value); return value; });
+  const kept = await kv.get(key);
+  if (kept === undefined) return fresh;
+  fresh.then((value) => onFresh?.(value), () => null);
+  return kept;
 }
 
 async function loadProducts() {
-  const body = await cached(`products:${store.bar.id}`, () => api.get(`/api/bars/${store.bar.id}/products`));
-  store.setProducts(body.seq, body.products);
+  const key = `products:${store.bar.id}`;
+  const apply = (body) => store.setProducts(body.seq, body.products);
+  apply(await cached(key, () => api.get(`/api/bars/${store.bar.id}/products`), apply));
 }
 
-const reloadProducts = debounce(() => loadProducts().catch(() => null), 300);
+const reloadProducts = debounce(async () => {
+  const body = await api.get(`/api/bars/${store.bar.id}/products`).catch(() => null);
+  if (body) { store.setProducts(body.seq, body.products); kv.set(`products:${store.bar.id}`, body); }
+}, 300);
 
 async function openBar(barId) {
   live?.stop();
-  store.bar = await cached(`bar:${barId}`, () => api.get(`/api/bars/${barId}`));
+  store.bar = await cached(`bar:${barId}`, () => api.get(`/api/bars/${barId}`), (bar) => {
+    if (store.bar?.id === barId) { store.bar = bar; renderTopbar(); }
+  });
   await kv.set("bar_id", barId);
+  if (store.bar.role !== "staff") await import("./screens/manager.js"); // staff never load them
   await loadProducts();
   renderTopbar();
   live = new LiveStock(barId);
@@ -265,7 +278,6 @@ async function showSession(session) {
 
 async function boot() {
   await initI18n(STATIC);
-  registerWorker();
   onLangChange(() => { renderTopbar(); if (store.session && store.bar) route(); else if (!store.session) renderLogin(main); });
   $("lang-switch").addEventListener("click", () => setLang(otherLang(), STATIC));
   $("menu-button").addEventListener("click", () => toggleMenu());
@@ -273,6 +285,7 @@ async function boot() {
   window.addEventListener("hashchange", route);
   store.on("conn", renderConn);
   store.on("outbox", renderPending);
+  $("pending-badge").addEventListener("click", showOutbox);
   store.on("bar", renderTopbar);
   store.on("unknown-product", reloadProducts);
   onSessionChange((session) => {
@@ -284,6 +297,8 @@ async function boot() {
   });
   startSync();
   await showSession(await getSession());
+  // after the first screen: its precache downloads must not compete with it on a slow network
+  registerWorker();
   document.documentElement.dataset.ready = "1";
 }
 

@@ -1,9 +1,11 @@
 // The sales outbox: every sale is written here first (IndexedDB, survives reloads and
 // reboots) with its client UUID and occurred_at, then sent. Replays go in insertion order,
 // one at a time, under a lock shared with other tabs and the service worker. The server's
-// answer wins: accepted sales leave the outbox, refused ones stay as "rejected" for review.
-// Resending after a timeout is safe: the sale's id is the server's idempotency key, and the
-// body sent is always the stored one, byte for byte the same.
+// answer wins: accepted sales leave the outbox, refused ones stay as "rejected" until a
+// manager resolves them (money was taken for them: staff cannot erase that record; a resolved
+// entry is kept, marked "resolved", out of the lists). Resending after a timeout is safe: the
+// sale's id is the server's idempotency key, and the body sent is always the stored one, byte
+// for byte the same.
 
 import { outboxStore } from "./db.js";
 import { withLock } from "./locks.js";
@@ -11,10 +13,13 @@ import { request, ApiError, NetworkError } from "./api.js";
 import { SessionExpired, getSession } from "./auth.js";
 
 export const SYNC_TAG = "bt-outbox";
+// a sale's POST that has no answer by then is abandoned (and retried later, same id): Wi-Fi
+// that is connected but passes no traffic must not hold the replay lock for minutes
+export const SEND_TIMEOUT_MS = 10_000;
 const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("bt-outbox") : null;
 let localListeners = [];
 
-/** Called with {kind: "queued"|"sent"|"rejected"|"dismissed", entry, sale?} from any tab/worker. */
+/** Called with {kind: "queued"|"sent"|"rejected"|"resolved", entry, sale?} from any tab/worker. */
 export function onOutboxChange(listener) {
   localListeners.push(listener);
   const relay = (event) => listener(event.data);
@@ -39,13 +44,17 @@ export async function enqueue(sale) {
   return entry;
 }
 
+/** Pending and refused entries, oldest first (resolved ones are only kept as a record). */
 export async function entries() {
-  return (await outboxStore.all()).sort((a, b) => a.n - b.n);
+  return (await outboxStore.all()).filter((e) => e.status !== "resolved").sort((a, b) => a.n - b.n);
 }
 
-export async function dismiss(entry) {
-  await outboxStore.delete(entry.n);
-  announce({ kind: "dismissed", entry });
+/** A manager reviewed a refused sale (`by`: {id, name}); the entry leaves the lists. */
+export async function resolve(entry, by) {
+  if (entry.status !== "rejected") return;
+  const resolved = { ...entry, status: "resolved", resolved_by: by, resolved_at: new Date().toISOString() };
+  await outboxStore.put(resolved);
+  announce({ kind: "resolved", entry: resolved });
 }
 
 /** Drop a rejected entry silently (the sell screen puts it back into the basket). */
@@ -75,7 +84,7 @@ export function replay() {
       if (entry.status !== "pending" || entry.user_id !== session.user.id) continue;
       const body = { id: entry.id, items: entry.items, occurred_at: entry.occurred_at };
       try {
-        const { body: sale } = await request("POST", `/api/bars/${entry.bar_id}/sales`, body);
+        const { body: sale } = await request("POST", `/api/bars/${entry.bar_id}/sales`, body, { timeoutMs: SEND_TIMEOUT_MS });
         await outboxStore.delete(entry.n);
         results.set(entry.id, { kind: "sent", sale });
         announce({ kind: "sent", entry, sale });

@@ -1,14 +1,3 @@
-// Every screen of the app; each module registers itself (see ../screens.js). Add yours here.
+// The screens every member needs, loaded with the shell; each module registers itself (see
+// ../screens.js). Screens only managers and owners open go in ./manager.js (loaded on demand).
 import "./sell.js";
-import "./today.js";
-import "./stock.js";
-import "./delivery.js";
-import "./forecast.js";
-import "./count.js";
-import "./sales.js";
-import "./ledger.js";
-import "./products.js";
-import "./staff.js";
-import "./alerts.js";
-import "./start.js";
-import "./bar.js";

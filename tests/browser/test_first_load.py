@@ -1,0 +1,76 @@
+"""First load on a phone network (issue 14 §5): compressed assets, every module the login needs
+announced by the shell (no round trip per import level), manager screens only for managers.
+
+Timings are measured by tests/load/first_load.py (docs/benchmarks.md), not asserted here: what
+is asserted is what makes them (bytes, which requests, how they are discovered).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import brotli
+import httpx
+
+from bartender.pwa import assets
+from tests.browser.devices import Devices
+from tests.support import Api
+
+MANAGER_ONLY = ("today", "stock", "delivery", "forecast", "count", "sales", "ledger", "products")
+
+
+async def test_text_assets_are_served_compressed_and_stay_immutable(
+    http: httpx.AsyncClient,
+) -> None:
+    version = assets.current().version
+    url = f"/static/{version}/css/app.css"
+    plain = await http.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    for coding, decode in (("br", brotli.decompress), ("gzip", gzip.decompress)):
+        # httpx would decode for us: read the raw bytes to see what went on the wire
+        async with http.stream("GET", url, headers={"Accept-Encoding": coding}) as r:
+            raw = b"".join([chunk async for chunk in r.aiter_raw()])
+        assert r.headers["content-encoding"] == coding
+        assert r.headers["vary"] == "Accept-Encoding"
+        assert "immutable" in r.headers["cache-control"]
+        assert decode(raw) == plain.content
+        assert len(raw) < len(plain.content) / 3
+    # refused with q=0: not sent that way
+    r = await http.get(url, headers={"Accept-Encoding": "br;q=0, gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    # PNGs are already compressed
+    r = await http.get(f"/static/{version}/icons/icon-192.png", headers={"Accept-Encoding": "br"})
+    assert "content-encoding" not in r.headers
+
+
+async def test_the_shell_announces_every_module_of_the_first_screen(
+    http: httpx.AsyncClient,
+) -> None:
+    pwa = assets.current()
+    html = (await http.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})).text
+    preloaded = set(re.findall(rf'rel="modulepreload" href="/static/{pwa.version}/([^"]+)"', html))
+    assert {"js/main.js", "js/screens/sell.js", "js/live.js", "js/outbox.js"} <= preloaded
+    assert preloaded == set(pwa.module_graph())
+    assert not any(f"js/screens/{name}.js" in preloaded for name in MANAGER_ONLY)
+    assert f'href="/static/{pwa.version}/i18n/fr.json" as="fetch"' in html
+    assert '<html lang="fr"' in html
+
+
+async def test_staff_download_only_what_selling_needs(api: Api, devices: Devices) -> None:
+    bar = await api.bar()
+    await api.product(bar, "Flag", stock=5)
+    staff = await api.member(bar, "staff")
+    manager = await api.member(bar, "manager")
+
+    phone = await devices.open(staff)
+    scripts = set(
+        await phone.page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    )
+    assert any(s.endswith("/js/screens/sell.js") for s in scripts)
+    assert not any(s.endswith(f"/js/screens/{name}.js") for s in scripts for name in MANAGER_ONLY)
+
+    tablet = await devices.open(manager, viewport={"width": 1280, "height": 800}, ready="#tabs a")
+    await tablet.page.wait_for_selector('#tabs a[href="#/stock"]')
+    await tablet.page.click('#tabs a[href="#/stock"]')
+    await tablet.page.wait_for_selector('#main[data-screen="stock"]')
