@@ -98,6 +98,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             lifespan="on",
             # stock messages are small; deflate costs 2.5x memory per socket for little gain
             ws_per_message_deflate=False,
+            # client frames over this close with 1009 before they are buffered whole
+            ws_max_size=settings.ws_max_frame_bytes,
             proxy_headers=True,
             log_level=settings.log_level.lower(),
             # our root handler formats uvicorn's lines too (text or JSON); its access log
