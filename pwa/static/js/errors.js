@@ -21,7 +21,7 @@ const TYPE_FIELD = { email_taken: "email", already_member: "email", duplicate_de
 
 // The validator's English message -> [message key, placeholders]; first match wins.
 const SHAPES = [
-  [/missing required field/i, () => ["error.field.required"]],
+  [/missing required field|\brequired\b/i, () => ["error.field.required"]],
   [/of length >= (\d+)/, (m) => (m[1] === "1" ? ["error.field.required"] : ["error.field.min_length", { n: number(+m[1]) }])],
   [/of length <= (\d+)/, (m) => ["error.field.max_length", { n: number(+m[1]) }]],
   [/Expected `(?:int|float)[^`]*` >= ([\d.]+)/, (m) => ["error.field.min", { n: number(+m[1]) }]],

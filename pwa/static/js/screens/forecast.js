@@ -9,6 +9,7 @@ import { store } from "../store.js";
 import { t, tn, number, locale } from "../i18n.js";
 import { h, replace } from "../ui.js";
 import { api, uuid4, ApiError } from "../api.js";
+import { problemText } from "../errors.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const HORIZONS = [7, 14, 28];
@@ -49,8 +50,7 @@ function demandChart(product) {
   const mid = (i) => x(i) + step / 2;
 
   const grid = [0, top / 2 / 1.1, top / 1.1].map((v) => s("g", { class: "grid" },
-    s("line", { x1: CHART.left, x2: CHART.width - CHART.right, y1: y(v), y2: y(v) }),
-    s("text", { x: CHART.left - 4, y: y(v) + 4, "text-anchor": "end" }, number(Math.round(v)))));
+    s("line", { x1: CHART.left, x2: CHART.width - CHART.right, y1: y(v), y2: y(v) })));
   const bars = history.map((d, i) => s("rect", {
     class: d.censored ? "sold censored" : "sold", x: x(i) + step * 0.15, width: step * 0.7,
     y: y(d.sold), height: Math.max(0, y(0) - y(d.sold)),
@@ -64,13 +64,23 @@ function demandChart(product) {
   const dots = daily.map((d, i) => s("circle", { class: "p50-dot", cx: mid(first + i), cy: y(d.p50), r: 2.2 },
     s("title", {}, `${shortDate(d.date)}: P10 ${number(d.p10)} · P50 ${number(d.p50)} · P90 ${number(d.p90)}`)));
   const today = s("line", { class: "today", x1: x(first), x2: x(first), y1: CHART.top, y2: y(0) });
-  const labels = [];
-  if (history.length) labels.push(s("text", { class: "axis", x: x(0), y: CHART.height - 6 }, shortDate(history[0].date)));
-  labels.push(s("text", { class: "axis", x: x(first) + 3, y: CHART.height - 6 }, t("forecast.ahead")));
-  return s("svg", {
+  const svg = s("svg", {
     class: "forecast-chart", viewBox: `0 0 ${CHART.width} ${CHART.height}`, role: "img",
     "aria-label": t("forecast.chart_label", { name: product.name }),
-  }, grid, bars, band, median, dots, today, labels);
+  }, grid, bars, band, median, dots, today);
+  // Text lives in HTML around the chart: inside the SVG it shrank with it (5-7 px on a tablet).
+  return h("figure", { class: "forecast-figure" },
+    h("div", { class: "chart-scale" }, h("span", {}, number(Math.round(top / 1.1))), h("span", {}, "0")),
+    svg,
+    h("div", { class: "chart-axis" },
+      h("span", {}, history.length ? shortDate(history[0].date) : ""),
+      h("span", {}, t("forecast.ahead_from_today")),
+      h("span", {}, daily.length ? shortDate(daily[daily.length - 1].date) : "")),
+    h("figcaption", { class: "chart-legend" },
+      h("span", { class: "key sold" }, t("forecast.legend_sold")),
+      history.some((d) => d.censored) ? h("span", { class: "key censored" }, t("forecast.censored")) : null,
+      h("span", { class: "key band" }, t("forecast.legend_band")),
+      h("span", { class: "key p50" }, t("forecast.legend_p50"))));
 }
 
 /** Stock on hand against the safety stock and the reorder point (and par). */
@@ -81,35 +91,44 @@ function stockGauge(product) {
   const x = (v) => 4 + (v / max) * (width - 8);
   const level = product.stock <= product.safety_stock ? "out"
     : product.suggested_order_qty > 0 || product.stock <= product.reorder_point ? "low" : "ok";
-  const mark = (value, cls, label) => s("g", { class: `mark ${cls}` },
-    s("line", { x1: x(value), x2: x(value), y1: 2, y2: 22 }),
-    s("text", { x: x(value), y: 32, "text-anchor": "middle" }, `${label} ${number(value)}`));
+  const mark = (value, cls) => s("g", { class: `mark ${cls}` },
+    s("line", { x1: x(value), x2: x(value), y1: 2, y2: 22 }));
   return s("svg", { class: "stock-gauge", viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": t("forecast.gauge_label", { stock: number(product.stock), ss: number(product.safety_stock), rop: number(product.reorder_point) }) },
   s("rect", { class: "track", x: 4, y: 6, width: width - 8, height: 12, rx: 6 }),
   s("rect", { class: `fill ${level}`, x: 4, y: 6, width: Math.max(0, x(product.stock) - 4), height: 12, rx: 6 }),
-  mark(product.safety_stock, "ss", t("forecast.ss_short")),
-  mark(product.reorder_point, "rop", t("forecast.rop_short")));
+  mark(product.safety_stock, "ss"),
+  mark(product.reorder_point, "rop"));
 }
 
+/**
+ * What a manager reads first, and its colour: whole days (a forecast is not precise to the
+ * hour), and never "runs out in 3 days" beside "order 0" without saying why nothing is ordered.
+ */
 function cover(product) {
-  if (product.days_until_stockout === null) return t("forecast.cover_beyond");
-  if (product.days_until_stockout === 0) return t("forecast.cover_today");
-  return t("forecast.cover_days", { n: number(product.days_until_stockout) });
+  const days = product.days_until_stockout;
+  const whole = days === null ? null : Math.floor(days);
+  if (whole === null) return { kind: "enough", text: t("forecast.cover_beyond") };
+  if (product.suggested_order_qty > 0) {
+    return { kind: whole <= (store.bar.lead_time_days ?? 2) ? "urgent" : "order",
+      text: whole < 1 ? t("forecast.cover_today") : tn("forecast.cover_days", whole) };
+  }
+  return { kind: "watch", text: whole < 1 ? t("forecast.cover_today") : tn("forecast.lasts_days", whole) };
 }
 
 function card(product) {
   const urgent = product.suggested_order_qty > 0;
-  return h("article", { class: `forecast-card${urgent ? " urgent" : ""}`, dataset: { productId: product.product_id } },
+  const status = cover(product);
+  return h("article", { class: `forecast-card${urgent ? " urgent" : ""}`, dataset: { productId: product.product_id, cover: status.kind } },
     h("header", {},
       h("h2", {}, product.name),
-      h("span", { class: "badge cover" }, cover(product))),
+      h("span", { class: `badge cover ${status.kind}` }, status.text)),
     h("dl", { class: "facts" },
       h("div", {}, h("dt", {}, t("stock.stock")), h("dd", { class: "stock" }, number(product.stock))),
-      h("div", {}, h("dt", {}, t("forecast.safety_stock")), h("dd", { class: "ss" }, number(product.safety_stock))),
-      h("div", {}, h("dt", {}, t("forecast.reorder_point")), h("dd", { class: "rop" }, number(product.reorder_point))),
-      h("div", {}, h("dt", {}, t("forecast.suggested")), h("dd", { class: "suggested" }, number(product.suggested_order_qty))),
-      h("div", {}, h("dt", {}, t("forecast.model")), h("dd", { class: "model" }, product.model))),
+      h("div", {}, h("dt", { class: "key ss" }, t("forecast.safety_stock")), h("dd", { class: "ss" }, number(product.safety_stock))),
+      h("div", {}, h("dt", { class: "key rop" }, t("forecast.reorder_point")), h("dd", { class: "rop" }, number(product.reorder_point))),
+      h("div", {}, h("dt", {}, t("forecast.suggested")), h("dd", { class: "suggested" },
+        product.suggested_order_qty > 0 ? number(product.suggested_order_qty) : t("forecast.no_order")))),
     demandChart(product),
     stockGauge(product));
 }
@@ -133,7 +152,7 @@ function render(container) {
       data = await api.get(`/api/bars/${store.bar.id}/forecast?horizon_days=${horizon}&include_history=true`);
     } catch (err) {
       if (!alive) return;
-      status.textContent = err instanceof ApiError ? (err.problem?.detail || err.message) : t("error.network");
+      status.textContent = problemText(err);
       return;
     }
     if (!alive) return;
@@ -180,7 +199,7 @@ function render(container) {
       } catch (err) {
         message.dataset.outcome = "error";
         message.textContent = err instanceof ApiError && err.type === "duplicate_delivery"
-          ? t("delivery.duplicate") : (err.problem?.detail || t("error.network"));
+          ? t("delivery.duplicate") : problemText(err);
       }
     };
     draft.hidden = false;

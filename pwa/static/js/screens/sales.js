@@ -6,6 +6,7 @@ import { store } from "../store.js";
 import { t, number, money, dateTime } from "../i18n.js";
 import { h, replace, debounce } from "../ui.js";
 import { api } from "../api.js";
+import { problemText } from "../errors.js";
 
 const PAGE = 20;
 
@@ -33,7 +34,7 @@ function render(container) {
       }
       draw();
     } catch (err) {
-      message.textContent = err.problem?.detail || t("error.network");
+      message.textContent = problemText(err);
     }
   }
 
@@ -66,7 +67,7 @@ function render(container) {
           sales = sales.map((s) => (s.id === voided.id ? { ...s, ...voided } : s));
           draw();
         } catch (err) {
-          message.textContent = err.problem?.detail || t("error.network");
+          message.textContent = problemText(err);
         }
       });
       replace(holder, form);

@@ -4,6 +4,7 @@ import { registerScreen } from "../screens.js";
 import { store, stockLevel } from "../store.js";
 import { t, number } from "../i18n.js";
 import { h, replace } from "../ui.js";
+import { emptyState } from "./start.js";
 
 const LEVEL_ORDER = { out: 0, low: 1, ok: 2 };
 const COLUMNS = [
@@ -17,10 +18,13 @@ const COLUMNS = [
 let sort = { key: "level", dir: 1 };
 
 function render(container, ctx) {
-  const table = h("table", { class: "data", id: "stock-table" });
-  container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.stock")), h("div", { class: "scroll" }, table)));
+  const table = h("table", { class: "data stack sortable", id: "stock-table" });
+  const section = h("section", { class: "panel" }, h("h1", {}, t("nav.stock")), h("div", { class: "scroll" }, table));
+  container.append(section);
 
   function draw() {
+    section.querySelector(".empty-state")?.remove();
+    if (![...store.products.values()].some((p) => p.active)) { replace(table); section.append(emptyState("products")); return; }
     const column = COLUMNS.find((c) => c.key === sort.key);
     const rows = [...store.products.values()].filter((p) => p.active).sort((a, b) => {
       const va = column.value(a);
@@ -38,12 +42,12 @@ function render(container, ctx) {
       h("tbody", {}, rows.map((p) => {
         const level = stockLevel(p);
         return h("tr", { dataset: { productId: p.id, level } },
-          h("td", {}, h("span", { class: `dot ${level}` }), t(`level.${level}`)),
+          h("td", { "data-label": t("stock.status") }, h("span", { class: `dot ${level}` }), t(`level.${level}`)),
           h("th", { scope: "row" }, h("a", { href: `#/ledger?product=${p.id}`, onclick: () => ctx.navigate(`ledger?product=${p.id}`) }, p.name)),
-          h("td", {}, p.category),
-          h("td", { class: "num stock" }, number(p.stock)),
-          h("td", { class: "num" }, number(p.low_threshold)),
-          h("td", { class: "num" }, number(p.par_level)));
+          h("td", { "data-label": t("product.category") }, p.category),
+          h("td", { class: "num stock", "data-label": t("stock.stock") }, number(p.stock)),
+          h("td", { class: "num", "data-label": t("product.low_threshold") }, number(p.low_threshold)),
+          h("td", { class: "num", "data-label": t("product.par_level") }, number(p.par_level)));
       })));
   }
   const offs = [store.on("stock", draw), store.on("products", draw)];

@@ -5,6 +5,7 @@ import { store } from "../store.js";
 import { t, number, money } from "../i18n.js";
 import { h, replace, debounce } from "../ui.js";
 import { api } from "../api.js";
+import { problemText } from "../errors.js";
 
 function render(container) {
   const box = h("div", { class: "stats", id: "today-stats" });
@@ -27,7 +28,7 @@ function render(container) {
         s.low_stock.length === 0 ? h("p", { class: "muted" }, t("today.no_low")) : h("ul", { class: "low-list" },
           s.low_stock.map((p) => h("li", {}, h("span", { class: `dot ${p.stock <= 0 ? "out" : "low"}` }), `${p.name}: ${number(p.stock)} / ${number(p.low_threshold)}`))));
     } catch (err) {
-      replace(box, h("p", { class: "error" }, err.problem?.detail || t("error.network")));
+      replace(box, h("p", { class: "error" }, problemText(err)));
     }
   }
   load();
