@@ -147,3 +147,47 @@ async def test_a_bar_switches_to_poll_under_a_burst_and_back_to_push_when_calm(
     assert not [m for m in received[poll_at:push_at] if m["type"] == "stock"]  # no push in poll
     # after the way back, what was not pushed arrives (or a snapshot), in order, then live
     assert check_stream(received, snapshot["seq"]) == final
+
+
+# -- issue 12.17: ordinary jitter near the threshold must not flip a bar -----------------------
+
+
+def poisson_ticks(mean: float, ticks: int, seed: int = 7) -> list[int]:
+    import numpy as np
+
+    return [int(n) for n in np.random.default_rng(seed).poisson(mean, ticks)]
+
+
+def first_poll(events: list[int], connections: int, config: PolicyConfig) -> int | None:
+    """The tick at which a bar first goes to poll, the rate measured as the hub does."""
+    from bartender.realtime.policy import RateMeter
+
+    policy, meter, state = AdaptivePolicy(config), RateMeter(config.window_s, 1.0), None
+    state = policy.fresh()
+    for tick, count in enumerate(events):
+        step(policy, state, BarLoad(connections, meter.observe(count, 1.0)), False, 1.0)
+        if state.mode == POLL:
+            return tick
+    return None
+
+
+def test_a_bar_at_80_percent_of_the_threshold_stays_in_push_for_an_hour() -> None:
+    config = PolicyConfig()  # 5000 deliveries/s: 100 sockets x 50 messages/s
+    jitter = poisson_ticks(40.0, 3600)  # 80 %: 40 messages/s on average, Poisson
+    assert first_poll(jitter, 100, config) is None
+    # what the old measure did with the same seconds: the busiest tick counted at once
+    # (fast attack) and two ticks over the threshold switched
+    rate, hot, flipped = 0.0, 0, None
+    for tick, count in enumerate(jitter):
+        rate = max(float(count), 0.5 * rate + 0.5 * count)
+        hot = hot + 1 if 100 * rate > config.enter_per_s else 0
+        if hot >= 2:
+            flipped = tick
+            break
+    assert flipped is not None and flipped < 600, "the old measure flipped within minutes"
+
+
+def test_a_sustained_load_over_the_threshold_still_switches_within_seconds() -> None:
+    config = PolicyConfig()
+    tick = first_poll([10] * 30 + poisson_ticks(75.0, 60), 100, config)  # 150 % from t=30
+    assert tick is not None and 30 < tick <= 45
