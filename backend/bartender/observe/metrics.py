@@ -9,9 +9,12 @@ just before the exposition (`observe/scrape.py`).
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_cpu_seconds_total, process_resident_memory_bytes, open fds: read from /proc at scrape
+# time (CPU per sale = rate(process_cpu_seconds_total) / rate(bartender_sales_total))
+ProcessCollector(registry=REGISTRY)
 
 # Latency buckets for requests on a phone network: 1 ms .. 10 s.
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
