@@ -35,7 +35,8 @@ function render(container) {
   let rows = []; // newest first
   let hi = 0; // everything above this seq is loaded
   let top = 0; // the newest seq loaded (live updates fetch above it)
-  let loading = null;
+  let loading = false;
+  let generation = 0; // bumped when the product or day changes: late answers are dropped
 
   function reset() {
     rows = [];
@@ -50,12 +51,13 @@ function render(container) {
   }
 
   /** Older movements until a page is shown (or, for one day, until that day is passed). */
-  async function loadOlder() {
+  async function loadOlder(gen) {
     if (!select.value) return;
     const wanted = shown().length + PAGE;
     for (let i = 0; i < MAX_REQUESTS && hi > 0; i++) {
       const lo = Math.max(0, hi - WINDOW);
       const older = await between(lo, hi);
+      if (gen !== generation) return;
       rows.push(...older.reverse());
       hi = lo;
       if (day.value && rows.length && dayOf.format(new Date(rows[rows.length - 1].at)) < day.value) break;
@@ -65,11 +67,19 @@ function render(container) {
     draw();
   }
 
-  async function loadNewer() {
+  async function loadNewer(gen) {
     if (!select.value || top >= store.seq) return;
     const upto = store.seq;
-    const newer = await between(top, upto);
+    const from = top;
     top = upto;
+    let newer;
+    try {
+      newer = await between(from, upto);
+    } catch (err) {
+      if (gen === generation) top = Math.min(top, from); // asked again at the next change
+      throw err;
+    }
+    if (gen !== generation) return;
     rows.unshift(...newer.reverse());
     draw();
   }
@@ -96,11 +106,15 @@ function render(container) {
   }
 
   function run(work) {
-    loading = (loading || Promise.resolve()).then(work).catch((err) => { message.textContent = problemText(err); }).finally(() => { loading = null; draw(); });
-    return loading;
+    const gen = generation;
+    loading = true;
+    return work(gen)
+      .catch((err) => { if (gen === generation) message.textContent = problemText(err); })
+      .finally(() => { if (gen === generation) { loading = false; draw(); } });
   }
 
   function restart() {
+    generation++;
     reset();
     run(loadOlder);
   }
@@ -114,7 +128,7 @@ function render(container) {
     restart();
   });
   clearDay.addEventListener("click", () => { day.value = ""; clearDay.hidden = true; restart(); });
-  more.addEventListener("click", () => run(loadOlder));
+  more.addEventListener("click", () => { if (!loading) run(loadOlder); });
   container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.ledger")),
     h("div", { class: "row wrap" },
       h("label", { class: "field" }, h("span", {}, t("ledger.product")), select),
