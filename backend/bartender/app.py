@@ -34,7 +34,7 @@ from bartender.observe.http import wrap as observe_http
 from bartender.observe.lag import loop_lag_monitor
 from bartender.observe.scrape import metrics_route
 from bartender.pwa.routes import ROUTES as PWA_ROUTES
-from bartender.realtime.routes import live_stock
+from bartender.realtime.routes import LiveModeController, live_stock
 from bartender.realtime.setup import build_hub
 from bartender.runtime import Runtime
 from bartender.settings import Settings
@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> Litestar:
             StockController,
             ForecastController,
             live_stock,
+            LiveModeController,
             *PWA_ROUTES,
             PushController,
             BarAlertsController,

@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import logging
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,6 +120,30 @@ def cmd_loadtest(loadtest_args: list[str]) -> int:
     return loadtest_main(loadtest_args)
 
 
+def cmd_mode(settings: Settings, args: argparse.Namespace) -> int:
+    """The emergency switch (realtime/control.py): effective on every instance within a
+    second, through PostgreSQL (no Redis needed)."""
+    import asyncpg
+
+    from bartender.realtime import control
+
+    async def run(database_url: str) -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await control.set_override(conn, args.bar, args.mode, None)
+        finally:
+            await conn.close()
+
+    if args.bar is None and args.mode == "push":
+        print("--all takes poll or auto (push for every bar is what auto means)", file=sys.stderr)
+        return 2
+    with _database(settings) as settings:
+        assert settings.database_url
+        asyncio.run(run(settings.database_url))
+    print(f"live mode of {args.bar or 'every bar'}: {args.mode}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bartender", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="seed the demo bar and exit").set_defaults(func=cmd_demo)
+    mode = sub.add_parser("mode", help="force one bar or every bar into poll (or back to auto)")
+    scope = mode.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--bar", type=uuid.UUID, help="the bar's id")
+    scope.add_argument("--all", action="store_true", help="every bar (poll or auto)")
+    mode.add_argument("mode", choices=["poll", "push", "auto"])
+    mode.set_defaults(func=cmd_mode)
     # listed for --help; its own arguments are parsed by the load tester (see below)
     sub.add_parser("loadtest", help="websocket fan-out load test (`bartender loadtest --help`)")
     argv = sys.argv[1:] if argv is None else argv

@@ -33,6 +33,7 @@ from bartender.observe.metrics import NOTIFY_LAG, SLOW_CONSUMER_SNAPSHOTS
 from bartender.realtime import protocol
 from bartender.realtime.cluster import ClusterLink
 from bartender.realtime.connection import AsgiSocket, Client
+from bartender.realtime.control import Overrides
 from bartender.realtime.policy import AdaptivePolicy, Pressure
 from bartender.realtime.replay import Replay, stock_frame
 from bartender.realtime.subscription import Frames, Outbox, Resync, Subscription, SubState
@@ -68,6 +69,7 @@ class Hub:
         self.cluster = cluster
         self.replay = Replay(feed, cluster, ledger_span=settings.feed_history)
         self.switch = ModeSwitch(policy, board, cluster, settings.realtime_tick_s, self._tell_mode)
+        self.overrides = Overrides(feed.pool, feed.listener, self.switch, lambda: self.rooms)
         self.rooms: dict[uuid.UUID, set[Subscription]] = {}
         self.clients: set[Client] = set()
         self.overflows = 0
@@ -87,6 +89,7 @@ class Hub:
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
+        await self.overrides.load()  # the operator's switch holds from the first socket on
         if self.cluster is not None:
             await self.cluster.start()
         self._ticker = asyncio.create_task(self._tick_forever(), name="bartender-realtime-tick")

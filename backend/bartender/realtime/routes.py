@@ -1,14 +1,22 @@
 """GET /ws: live stock (docs/protocol.md "Live stock over WebSocket"); the hub does the work.
+And the owner's emergency push/poll switch of a bar (PUT /api/bars/{bar_id}/live-mode).
 
-A raw ASGI handler rather than Litestar's WebSocket object: the hub needs only receive and
-send, and thousands of idle sockets are cheaper without a per-socket wrapper.
+/ws is a raw ASGI handler rather than Litestar's WebSocket object: the hub needs only receive
+and send, and thousands of idle sockets are cheaper without a per-socket wrapper.
 """
 
 from __future__ import annotations
 
-from litestar import asgi
+from typing import Literal
+
+import msgspec
+from litestar import Controller, asgi, get, put
+from litestar.params import JSONBody
 from litestar.types import Receive, Scope, Send
 
+from bartender.accounts.schemas import Input
+from bartender.deps import ConnDep, OwnerDep, RuntimeDep
+from bartender.realtime import control
 from bartender.realtime.connection import AsgiSocket
 from bartender.runtime import Runtime
 
@@ -28,3 +36,36 @@ async def live_stock(scope: Scope, receive: Receive, send: Send) -> None:
     rt: Runtime = scope["app"].state.rt
     assert rt.hub is not None
     await rt.hub.serve(AsgiSocket(receive, send))
+
+
+class LiveModeIn(Input):
+    mode: Literal["poll", "push", "auto"]
+
+
+class LiveModeOut(msgspec.Struct):
+    bar_id: str
+    override: str  # what the owner asked: poll, push or auto
+    mode: str  # what the bar's clients are told now: push or poll
+    poll_interval_ms: int
+
+
+class LiveModeController(Controller):
+    """The bar plan's rollback flag: force a bar into poll (or push) until set back to auto.
+    Every bar at once is only from the command line (`bartender mode --all poll`)."""
+
+    path = "/api/bars/{bar_id:uuid}/live-mode"
+    tags = ["realtime"]
+
+    @get()
+    async def read(self, owner: OwnerDep, rt: RuntimeDep, conn: ConnDep) -> LiveModeOut:
+        override = await control.read_override(conn, owner.bar_id)
+        return LiveModeOut(str(owner.bar_id), override, *rt.modes.get(owner.bar_id))
+
+    @put()
+    async def set(
+        self, data: JSONBody[LiveModeIn], owner: OwnerDep, rt: RuntimeDep, conn: ConnDep
+    ) -> LiveModeOut:
+        await control.set_override(conn, owner.bar_id, data.mode, owner.user_id)
+        assert rt.hub is not None
+        await rt.hub.overrides.load()  # in effect here before we answer (NOTIFY does the rest)
+        return LiveModeOut(str(owner.bar_id), data.mode, *rt.modes.get(owner.bar_id))

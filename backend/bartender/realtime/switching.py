@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from bartender.live.modes import POLL, PUSH, ModeBoard
 from bartender.realtime.cluster import ClusterLink, ModeNotice
@@ -52,15 +52,19 @@ class ModeSwitch:
     def count_event(self, bar_id: uuid.UUID) -> None:
         self._events[bar_id] = self._events.get(bar_id, 0) + 1
 
-    def set_overrides(self, per_bar: dict[uuid.UUID, str], every_bar: str | None) -> None:
-        """The operator's overrides as stored in PostgreSQL (all of them, each time)."""
+    def set_overrides(
+        self, per_bar: dict[uuid.UUID, str], every_bar: str | None, followed: Iterable[uuid.UUID]
+    ) -> None:
+        """The operator's overrides as stored in PostgreSQL (all of them, each time);
+        `followed`: the bars this process has sockets on."""
         touched = set(self.overrides) | set(per_bar)
         if every_bar != self.override_all:
-            touched |= set(self.states)
+            touched |= set(self.states) | set(followed)
+        before = {bar: self.board.get(bar) for bar in touched}
         self.overrides, self.override_all = dict(per_bar), every_bar
         self.board.set_all(self._forced_all())
         for bar in touched:
-            self.refresh(bar)
+            self.refresh(bar, before[bar])
 
     def follow(self, bar_id: uuid.UUID, mode: str, interval: int) -> None:
         """A mode the leader announced (followers only)."""
@@ -82,9 +86,10 @@ class ModeSwitch:
             return PUSH, self.policy.config.default_interval_ms
         return policy
 
-    def refresh(self, bar_id: uuid.UUID) -> None:
-        """Publish the bar's effective mode; tell its sockets when it changed."""
-        before = self.board.get(bar_id)
+    def refresh(self, bar_id: uuid.UUID, before: tuple[str, int] | None = None) -> None:
+        """Publish the bar's effective mode; tell its sockets when it changed from `before`
+        (by default what the board said)."""
+        before = before or self.board.get(bar_id)
         after = self.effective(bar_id)
         if bar_id in self.overrides or after[0] == POLL:
             self.board.set(bar_id, *after)
