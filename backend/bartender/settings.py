@@ -121,8 +121,10 @@ class Settings:
     vapid_private_key: str | None = _env("BARTENDER_VAPID_PRIVATE_KEY")
     vapid_subject: str = _env("BARTENDER_VAPID_SUB", "mailto:admin@localhost")
     alerts_worker: bool = _env("BARTENDER_ALERTS_WORKER", True)  # outbox worker in this process
-    # deliveries in flight per process (one per destination)
-    alerts_concurrency: int = _env("BARTENDER_ALERTS_CONCURRENCY", 8)
+    # delivery attempts in flight per process (one per destination; no connection held each)
+    alerts_concurrency: int = _env("BARTENDER_ALERTS_CONCURRENCY", 64)
+    # ... of which one bar may hold at most this many: its slow endpoints only delay itself
+    alerts_per_bar: int = _env("BARTENDER_ALERTS_PER_BAR", 4)
     alerts_poll_interval_s: float = _env("BARTENDER_ALERTS_POLL_S", 10.0)  # behind NOTIFY
     alerts_attempt_timeout_s: float = _env("BARTENDER_ALERTS_TIMEOUT_S", 10.0)  # one attempt
     alerts_retry_base_s: float = _env("BARTENDER_ALERTS_RETRY_BASE_S", 5.0)  # doubles per fail

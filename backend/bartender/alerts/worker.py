@@ -1,15 +1,21 @@
 """The outbox worker: one per app process, delivering alert pushes and webhook events.
 
-Each delivery runs in its own transaction that holds the outbox row (`FOR UPDATE SKIP LOCKED`)
-while the HTTP attempt is in flight, then deletes it (delivered) or schedules the retry. So N
-processes never send the same row at once, and a row whose process dies mid-send is unlocked
-by PostgreSQL and taken by another process. Delivery is at least once: a process killed after
-the receiver answered but before its commit sends again, with the same event id.
+Claiming: a row is taken with a session advisory lock held on one connection of this process
+(the claim connection), not with a transaction held open during the HTTP attempt. So hundreds
+of attempts can be in flight without one pooled connection each, N processes never send the
+same row at once, and a row whose process dies mid-send is free again the moment PostgreSQL
+sees that connection close. The outcome is written in a short transaction afterwards, then
+the lock is released. Delivery is at least once: a process killed after the receiver answered
+but before its commit sends again, with the same event id.
 
 Ordering: only the oldest row of a destination (subscription or webhook) can be claimed, so
-a webhook sees its events in order, across processes, retries included. Each destination has
-at most one attempt in flight, so a receiver that hangs holds one slot until its timeout and
-every other destination keeps flowing.
+a webhook sees its events in order, across processes, retries included.
+
+Fairness (a slow or failing endpoint delays only itself): each destination has at most one
+attempt in flight, each bar at most `alerts_per_bar` in this process, and free slots are dealt
+round-robin across bars (every bar's first due row, then every bar's second, ...), fresh rows
+of a bar before its retries. A bar pointing 20 webhooks at a server that never answers holds
+`alerts_per_bar` slots until their timeout; every other bar keeps flowing.
 
 Wake-ups: NOTIFY bt_outbox (sent on commit by bt_after_stock_change), the end of a delivery,
 the next scheduled retry, and a slow poll as the safety net.
@@ -22,34 +28,55 @@ import contextlib
 import logging
 import random
 import uuid
+from collections import Counter
 
 import aiohttp
 import asyncpg
 import msgspec
-from asyncpg.transaction import Transaction
 
-from bartender.alerts.delivery import Outcome, PublicResolver, send_push, send_webhook
+from bartender.alerts.delivery import Outcome, delivery_connector, send_push, send_webhook
 from bartender.alerts.vapid import VapidKeys
 from bartender.db.listener import Listener
 from bartender.settings import Settings
 
 log = logging.getLogger("bartender.alerts")
 
-# The oldest undelivered row of a destination nobody is delivering to right now.
-CLAIM = """
-SELECT o.id, o.destination, o.subscription_id, o.webhook_id, o.event_id, o.event_type,
-       o.payload::text AS payload, o.attempts,
+# Due rows that are the oldest of their destination, dealt round-robin across bars: a bar's
+# `turn` counts what it already has in flight here ($2/$3); within a bar, rows to healthy
+# destinations first, then retries and rows to webhooks that are failing.
+CANDIDATES = """
+WITH due AS (
+    SELECT o.id, o.bar_id, (o.attempts > 0 OR w.failing_since IS NOT NULL) AS suspect
+    FROM outbox o
+    LEFT JOIN webhooks w ON w.id = o.webhook_id
+    WHERE o.next_attempt_at <= now()
+      AND NOT (o.destination = ANY ($1::uuid[]))
+      AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.destination = o.destination AND e.id < o.id)
+), turns AS (
+    SELECT d.id, coalesce(b.busy, 0)
+                 + row_number() OVER (PARTITION BY d.bar_id ORDER BY d.suspect, d.id) AS turn
+    FROM due d
+    LEFT JOIN unnest($2::uuid[], $3::int[]) AS b (bar_id, busy) ON b.bar_id = d.bar_id
+)
+SELECT id FROM turns WHERE turn <= $4 ORDER BY turn, id LIMIT $5
+"""
+# Advisory locks in the two-int keyspace (never the one-bigint keyspace of migrations):
+# (class, row id folded into int4). Two live rows 2^31 ids apart would share a key: one
+# of them waits a turn, nothing worse.
+OUTBOX_LOCK_CLASS = 7_211_003
+TRY_LOCK = "SELECT pg_try_advisory_lock($1, $2)"
+UNLOCK = "SELECT pg_advisory_unlock($1, $2)"
+# Re-read under the lock: another process may have delivered or rescheduled it meanwhile.
+CLAIMED_ROW = """
+SELECT o.id, o.bar_id, o.destination, o.subscription_id, o.webhook_id, o.event_id,
+       o.event_type, o.payload::text AS payload, o.attempts,
        extract(epoch FROM now() - o.created_at)::float8 AS age_s,
        s.endpoint, s.p256dh, s.auth, w.url, w.secret
 FROM outbox o
 LEFT JOIN push_subscriptions s ON s.id = o.subscription_id
 LEFT JOIN webhooks w ON w.id = o.webhook_id
-WHERE o.next_attempt_at <= now()
-  AND NOT (o.destination = ANY ($1::uuid[]))
+WHERE o.id = $1 AND o.next_attempt_at <= now()
   AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.destination = o.destination AND e.id < o.id)
-ORDER BY o.id
-LIMIT 1
-FOR UPDATE OF o SKIP LOCKED
 """
 NEXT_RETRY_IN = """
 SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM outbox
@@ -86,6 +113,11 @@ DELETE FROM outbox WHERE webhook_id = $1
 """
 
 
+# Bookkeeping transactions are a few statements each: a handful of connections keep up with
+# any number of attempts in flight.
+RECORD_POOL_SIZE = 3
+
+
 class _Payload(msgspec.Struct):
     product_id: str = ""
 
@@ -97,8 +129,12 @@ class OutboxWorker:
         self.settings = settings
         self.vapid = vapid
         self._wake = asyncio.Event()
-        self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}  # by destination
+        self._per_bar: Counter[uuid.UUID] = Counter()  # attempts in flight per bar
         self._pool: asyncpg.Pool | None = None
+        # holds the advisory lock of every row in flight; one query at a time on it
+        self._claim_conn: asyncpg.Connection | None = None
+        self._claim_mutex = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         listener.on("bt_outbox", lambda _payload: self._wake.set())
@@ -107,29 +143,29 @@ class OutboxWorker:
     async def _wake_async(self) -> None:
         self._wake.set()
 
+    def _server_settings(self, name: str) -> dict[str, str]:
+        return {
+            "application_name": name,
+            "timezone": "UTC",
+            "statement_timeout": f"{self.settings.statement_timeout_ms}ms",
+        }
+
     async def start(self) -> None:
-        """Open its pool and HTTP session, then drain the outbox until stopped."""
+        """Open its connections and HTTP session, then drain the outbox until stopped."""
         s = self.settings
         assert s.database_url
-        # Its own small pool: a delivery holds a connection for up to the attempt timeout,
-        # which must never starve the request path.
+        # Its own small pool for the short bookkeeping transactions, so deliveries never
+        # compete with the request path for connections.
         self._pool = await asyncpg.create_pool(
             s.database_url,
             min_size=0,
-            max_size=s.alerts_concurrency,
-            server_settings={
-                "application_name": "bartender-outbox",
-                "timezone": "UTC",
-                "statement_timeout": f"{s.statement_timeout_ms}ms",
-                # a wedged worker must not hold its rows forever
-                "idle_in_transaction_session_timeout": f"{int((s.alerts_attempt_timeout_s + 30) * 1000)}ms",
-            },
+            max_size=RECORD_POOL_SIZE,
+            server_settings=self._server_settings("bartender-outbox"),
         )
         # BARTENDER_ALLOW_HTTP_ENDPOINTS (local testing) also allows private addresses
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                limit=s.alerts_concurrency * 2,
-                resolver=None if s.allow_http_endpoints else PublicResolver(),
+            connector=delivery_connector(
+                limit=s.alerts_concurrency * 2, public_only=not s.allow_http_endpoints
             ),
             trust_env=False,
         )
@@ -150,6 +186,9 @@ class OutboxWorker:
             await asyncio.gather(*late, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+        if self._claim_conn is not None:  # releases whatever it still holds
+            with contextlib.suppress(Exception):
+                await self._claim_conn.close(timeout=2)
         if self._pool is not None:
             await self._pool.close()
 
@@ -174,47 +213,77 @@ class OutboxWorker:
         seconds = await self._pool.fetchval(NEXT_RETRY_IN)
         return poll if seconds is None else min(poll, max(0.01, seconds))
 
-    async def _claim_all(self) -> None:
-        """Start deliveries until every slot is busy or nothing is ready."""
-        assert self._pool is not None
-        while len(self._inflight) < self.settings.alerts_concurrency:
-            conn = await self._pool.acquire()
-            tx = conn.transaction()
-            try:
-                await tx.start()
-                row = await conn.fetchrow(CLAIM, list(self._inflight))
-            except BaseException:
-                await self._pool.release(conn)
-                raise
-            if row is None:
-                await tx.rollback()
-                await self._pool.release(conn)
-                return
-            destination: uuid.UUID = row["destination"]
-            self._inflight[destination] = asyncio.create_task(
-                self._deliver(conn, tx, row), name=f"bartender-outbox-{row['id']}"
+    async def _claim_connection(self) -> asyncpg.Connection:
+        conn = self._claim_conn
+        if conn is None or conn.is_closed():
+            # a lost connection took its locks along: what it held may be sent twice
+            assert self.settings.database_url
+            conn = self._claim_conn = await asyncpg.connect(
+                self.settings.database_url,
+                server_settings=self._server_settings("bartender-outbox-claims"),
             )
+        return conn
 
-    async def _deliver(
-        self, conn: asyncpg.Connection, tx: Transaction, row: asyncpg.Record
-    ) -> None:
+    async def _claim_all(self) -> None:
+        """Start deliveries until every slot is busy or nothing more can be claimed."""
+        s = self.settings
+        while (free := s.alerts_concurrency - len(self._inflight)) > 0:
+            async with self._claim_mutex:
+                conn = await self._claim_connection()
+                bars = list(self._per_bar)
+                candidates = await conn.fetch(
+                    CANDIDATES,
+                    list(self._inflight),
+                    bars,
+                    [self._per_bar[b] for b in bars],
+                    s.alerts_per_bar,
+                    free,
+                )
+                claimed = 0
+                for candidate in candidates:
+                    row = await self._try_claim(conn, candidate["id"])
+                    if row is not None:
+                        self._per_bar[row["bar_id"]] += 1
+                        self._inflight[row["destination"]] = asyncio.create_task(
+                            self._deliver(conn, row), name=f"bartender-outbox-{row['id']}"
+                        )
+                        claimed += 1
+            if claimed == 0:  # nothing due, or all of it taken by other processes
+                return
+
+    async def _try_claim(self, conn: asyncpg.Connection, row_id: int) -> asyncpg.Record | None:
+        key = row_id & 0x7FFF_FFFF
+        if not await conn.fetchval(TRY_LOCK, OUTBOX_LOCK_CLASS, key):
+            return None  # another process is sending it
+        row = await conn.fetchrow(CLAIMED_ROW, row_id)
+        if row is None:  # delivered or rescheduled since the candidates were read
+            await conn.fetchval(UNLOCK, OUTBOX_LOCK_CLASS, key)
+        return row
+
+    async def _release(self, conn: asyncpg.Connection, row_id: int) -> None:
+        if conn.is_closed() or id(conn) != id(self._claim_conn):
+            return  # that connection and its locks are gone already
+        async with self._claim_mutex:
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await conn.fetchval(UNLOCK, OUTBOX_LOCK_CLASS, row_id & 0x7FFF_FFFF)
+
+    async def _deliver(self, claim_conn: asyncpg.Connection, row: asyncpg.Record) -> None:
         assert self._pool is not None
-        committed = False
         try:
             outcome = await self._attempt(row)
-            await self._record(conn, row, outcome)
-            await tx.commit()
-            committed = True
+            async with self._pool.acquire() as conn, conn.transaction():
+                await self._record(conn, row, outcome)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("outbox row %s: delivery bookkeeping failed; it stays queued", row["id"])
         finally:
-            if not committed:  # give the row back to whoever claims it next
-                with contextlib.suppress(Exception):
-                    await tx.rollback()
-            await self._pool.release(conn)
+            # after the outcome is committed: whoever claims it next sees it
+            await self._release(claim_conn, row["id"])
             self._inflight.pop(row["destination"], None)
+            self._per_bar[row["bar_id"]] -= 1
+            if self._per_bar[row["bar_id"]] <= 0:
+                del self._per_bar[row["bar_id"]]
             self._wake.set()
 
     async def _attempt(self, row: asyncpg.Record) -> Outcome:
