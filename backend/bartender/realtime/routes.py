@@ -15,7 +15,7 @@ from litestar.params import JSONBody
 from litestar.types import Receive, Scope, Send
 
 from bartender.accounts.schemas import Input
-from bartender.deps import ConnDep, OwnerDep, RuntimeDep
+from bartender.deps import MemberDep, RuntimeDep
 from bartender.realtime import control
 from bartender.realtime.connection import AsgiSocket
 from bartender.runtime import Runtime
@@ -57,15 +57,17 @@ class LiveModeController(Controller):
     tags = ["realtime"]
 
     @get()
-    async def read(self, owner: OwnerDep, rt: RuntimeDep, conn: ConnDep) -> LiveModeOut:
-        override = await control.read_override(conn, owner.bar_id)
+    async def read(self, member: MemberDep, rt: RuntimeDep) -> LiveModeOut:
+        owner = member.require("owner")
+        override = await control.read_override(rt.pool, owner.bar_id)
         return LiveModeOut(str(owner.bar_id), override, *rt.modes.get(owner.bar_id))
 
     @put()
     async def set(
-        self, data: JSONBody[LiveModeIn], owner: OwnerDep, rt: RuntimeDep, conn: ConnDep
+        self, data: JSONBody[LiveModeIn], member: MemberDep, rt: RuntimeDep
     ) -> LiveModeOut:
-        await control.set_override(conn, owner.bar_id, data.mode, owner.user_id)
+        owner = member.require("owner")
+        await control.set_override(rt.pool, owner.bar_id, data.mode, owner.user_id)
         assert rt.hub is not None
         await rt.hub.overrides.load()  # in effect here before we answer (NOTIFY does the rest)
         return LiveModeOut(str(owner.bar_id), data.mode, *rt.modes.get(owner.bar_id))
