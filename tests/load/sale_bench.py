@@ -225,7 +225,9 @@ async def main_async(args: argparse.Namespace) -> dict:
             env={
                 **os.environ,
                 "DATABASE_URL": url,
-                "BARTENDER_LOG_LEVEL": "WARNING",
+                # INFO is what `bartender serve` runs with by default (access log included
+                # in builds before it was turned off); WARNING shows the path without logging
+                "BARTENDER_LOG_LEVEL": args.log_level,
                 "BARTENDER_FORECAST_PREWARM": "0",
                 "BARTENDER_POOL_MAX": str(max(10, args.clients + 2)),
             },
@@ -249,6 +251,7 @@ async def main_async(args: argparse.Namespace) -> dict:
                 "rounds": args.rounds,
                 "bars": BARS,
                 "products_per_bar": PRODUCTS,
+                "server_log_level": args.log_level,
             }
             server_proc = psutil.Process(server.pid)
             for name, subset in (("random_bars", targets), ("hot_bar", hot)):
@@ -297,6 +300,7 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--duration", type=float, default=5.0, help="seconds per round and side")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--log-level", default="WARNING", help="the server's BARTENDER_LOG_LEVEL")
     args = p.parse_args()
     if not (
         1 <= args.clients <= MAX_CLIENTS
