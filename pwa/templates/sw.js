@@ -12,4 +12,5 @@ import "{{ ext }}";
 startWorker({
   version: {{ version|tojson }},
   precache: {{ precache|tojson }},
+  shell: {{ app_shell|tojson }},
 });

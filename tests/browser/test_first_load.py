@@ -7,15 +7,17 @@ is asserted is what makes them (bytes, which requests, how they are discovered).
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
 
 import brotli
 import httpx
+from playwright.async_api import Browser, Route
 
 from bartender.pwa import assets
-from tests.browser.devices import Devices
-from tests.support import Api
+from tests.browser.devices import PHONE, Devices
+from tests.support import Api, RunningServer
 
 MANAGER_ONLY = ("today", "stock", "delivery", "forecast", "count", "sales", "ledger", "products")
 
@@ -74,3 +76,57 @@ async def test_staff_download_only_what_selling_needs(api: Api, devices: Devices
     await tablet.page.wait_for_selector('#tabs a[href="#/stock"]')
     await tablet.page.click('#tabs a[href="#/stock"]')
     await tablet.page.wait_for_selector('#main[data-screen="stock"]')
+
+
+async def test_a_first_visit_sees_the_login_form_before_any_script_and_keeps_what_it_typed(
+    server: RunningServer, browser: Browser, http: httpx.AsyncClient
+) -> None:
+    # the service worker keeps the shell without it: an installed app may have a session
+    assert "prelogin" not in (await http.get(assets.APP_SHELL)).text
+    assert assets.APP_SHELL in assets.current().precache()
+
+    context = await browser.new_context(viewport=PHONE, locale="fr-FR")
+    try:
+        page = await context.new_page()
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Network.enable")
+        await cdp.send(  # a phone network, so the scripts arrive late as they do there
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": 300,
+                "downloadThroughput": 50_000,
+                "uploadThroughput": 50_000,
+            },
+        )
+        held = asyncio.Event()
+        release = asyncio.Event()
+
+        async def hold_main(route: Route) -> None:
+            held.set()
+            await release.wait()
+            await route.continue_()
+
+        await context.route("**/js/main.js", hold_main)
+        await page.goto(f"{server.base_url}/", wait_until="commit")
+        form = page.locator("form.login.prelogin")
+        await form.wait_for(state="visible")
+        assert await page.text_content("form.prelogin button") == "Se connecter"
+        assert await page.is_disabled("form.prelogin button")  # usable once the app is in
+        await page.fill("form.prelogin input[name=email]", "moussa@example.com")
+        await page.focus("form.prelogin input[name=password]")
+        await held.wait()
+        release.set()
+        await page.wait_for_selector("form.login:not(.prelogin)")
+        assert await page.input_value("input[name=email]") == "moussa@example.com"
+        assert await page.evaluate("document.activeElement.name") == "password"
+        # no module was discovered late: all were asked for before the first one arrived (one
+        # round trip for all, not one per level of imports)
+        late = await page.evaluate("""() => {
+          const js = performance.getEntriesByType('resource').filter(e => e.name.endsWith('.js'));
+          const firstIn = Math.min(...js.map(e => e.responseEnd));
+          return js.filter(e => e.startTime > firstIn).map(e => e.name);
+        }""")
+        assert late == []
+    finally:
+        await context.close()

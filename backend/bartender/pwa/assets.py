@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import mimetypes
 import posixpath
 import re
@@ -33,6 +34,9 @@ CONTENT_TYPES = {
 }
 # Files of static/js/sw-ext/ are imported by the service worker (push handlers and the like).
 SW_EXTENSIONS_DIR = "js/sw-ext"
+# The shell as the service worker keeps it: without the server-rendered login form of a first
+# visit (an installed app may have a session; its page draws whatever comes first).
+APP_SHELL = "/?app=1"
 COMPRESSIBLE = ("text/", "application/json", "image/svg+xml")
 # below this, compression framing costs about what it saves
 MIN_COMPRESS_BYTES = 512
@@ -124,8 +128,13 @@ class PwaAssets:
         return seen
 
     def precache(self) -> list[str]:
-        """What the service worker stores at install: the shell and every static file."""
-        return ["/", "/manifest.webmanifest", *(self.url(p) for p in sorted(self.files))]
+        """What the service worker stores at install: the app shell and every static file."""
+        return [APP_SHELL, "/manifest.webmanifest", *(self.url(p) for p in sorted(self.files))]
+
+    def messages(self, lang: str) -> dict[str, str]:
+        """The i18n messages of `lang` (the server renders the first visit's login form)."""
+        found = self.files.get(f"i18n/{lang}.json")
+        return json.loads(found.body) if found else {}
 
 
 def load(root: Path) -> PwaAssets:

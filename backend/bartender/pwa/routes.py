@@ -8,7 +8,10 @@ are revalidated on every load so a deploy reaches phones at once.
 
 The shell lists every module the first screen needs (`modulepreload`) and the messages of the
 likely language (`preload`): on a phone network each round trip costs seconds, and without
-them the browser discovers the imports one level at a time.
+them the browser discovers the imports one level at a time. A first visit (no service worker
+yet, so no session either) also gets the login form rendered here, visible as soon as the HTML
+and the stylesheet arrive; the app takes it over, typed text included, once its modules are
+in. The service worker keeps the shell without it (`assets.APP_SHELL`).
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ def _render(name: str, content_type: str, **extra: object) -> Response[bytes]:
             asset=pwa.url,
             theme=THEME_COLOUR,
             precache=pwa.precache(),
+            app_shell=assets.APP_SHELL,
             sw_extensions=pwa.sw_extensions(),
             **extra,
         )
@@ -98,13 +102,16 @@ def _render(name: str, content_type: str, **extra: object) -> Response[bytes]:
 @get("/", include_in_schema=False)
 async def shell(request: Request, rt: RuntimeDep) -> Response[bytes]:
     """The single page every screen (staff phone and manager tablet) runs in."""
+    pwa = assets.current()
     lang = _likely_language(request.headers.get("accept-language", ""))
+    first_visit = "app" not in request.query_params
     response = _render(
         "index.html",
         "text/html",
-        modules=assets.current().module_graph(),
+        modules=pwa.module_graph(),
         lang=lang,
         offline_grace_s=rt.settings.offline_grace_s,
+        login=pwa.messages(lang) if first_visit else None,
     )
     response.headers["Vary"] = "Accept-Language"
     return response

@@ -10,7 +10,7 @@ import { replay, SYNC_TAG } from "../outbox.js";
 
 const PREFIX = "bartender-";
 
-export function startWorker({ version, precache }) {
+export function startWorker({ version, precache, shell }) {
   const cacheName = `${PREFIX}${version}`;
 
   self.addEventListener("install", (event) => {
@@ -36,7 +36,7 @@ export function startWorker({ version, precache }) {
     if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
     if (url.pathname.startsWith("/api/") || url.pathname === "/ws") return;
     if (event.request.mode === "navigate") {
-      event.respondWith(caches.match("/", { cacheName }).then((hit) => hit || fetch(event.request)));
+      event.respondWith(caches.match(shell, { cacheName }).then((hit) => hit || fetch(event.request)));
       return;
     }
     event.respondWith(caches.match(event.request, { cacheName }).then((hit) => hit || fetch(event.request)));
