@@ -38,6 +38,7 @@ from bartender.realtime.routes import LiveModeController, live_stock
 from bartender.realtime.setup import build_hub
 from bartender.runtime import Runtime
 from bartender.settings import Settings
+from bartender.stock.items_routes import StockItemsController
 from bartender.stock.routes import StockController
 
 log = logging.getLogger("bartender")
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> Litestar:
             AuthController,
             BarsController,
             StockController,
+            StockItemsController,
             ForecastController,
             live_stock,
             LiveModeController,

@@ -107,10 +107,64 @@ RETURNS SETOF stock_items LANGUAGE sql AS $$
     FOR NO KEY UPDATE
 $$;
 
--- Lines of deliveries and counts name a product that is its own stock item (the default
--- product: one unit of one item). Merges them like bt_merge_lines, locks their items, and
--- returns each with the item's stock. A product made of other items (a glass, a cocktail) is
--- refused: restock and count its stock items.
+-- A quantity in base units from a request line: `p_qty_key` as given, or packs + units +
+-- tenths of a pack ("3 casiers + 5", "2 bouteilles + 3/10": tenths round to the nearest base
+-- unit). NULL when the line names an unknown pack.
+CREATE OR REPLACE FUNCTION bt_line_qty(p_item_id uuid, p_line jsonb, p_qty_key text)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN p_line ? p_qty_key THEN (p_line ->> p_qty_key)::bigint
+        WHEN p_line ? 'pack' THEN (
+            SELECT COALESCE((p_line ->> 'packs')::bigint, 0) * k.size
+                   + COALESCE((p_line ->> 'units')::bigint, 0)
+                   + round(COALESCE((p_line ->> 'tenths')::numeric, 0) * k.size / 10)::bigint
+            FROM stock_item_packs k
+            WHERE k.stock_item_id = p_item_id AND k.name = p_line ->> 'pack')
+        ELSE COALESCE((p_line ->> 'units')::bigint, 0)
+    END
+$$;
+
+-- The lines of a delivery or count, one row per request line (`idx` from 0): the stock item
+-- each names (`stock_item_id`, or a `product_id` that is its own stock item), its quantity
+-- in base units, or what is wrong with it and in which field.
+CREATE OR REPLACE FUNCTION bt_item_lines(p_bar_id uuid, p_items jsonb, p_qty_key text)
+RETURNS TABLE (idx integer, product_id uuid, item_id uuid, qty bigint, problem text, field text)
+LANGUAGE sql STABLE AS $$
+    WITH x AS (
+        SELECT (y.i - 1)::integer AS idx, y.e, (y.e ->> 'product_id')::uuid AS pid,
+               (y.e ->> 'stock_item_id')::uuid AS sid
+        FROM jsonb_array_elements(p_items) WITH ORDINALITY AS y(e, i)
+    ), r AS (
+        SELECT x.idx, x.e, x.pid, COALESCE(x.sid, own.stock_item_id) AS item_id,
+               CASE WHEN x.pid IS NOT NULL AND p.id IS NULL THEN format('unknown product %s', x.pid)
+                    WHEN x.pid IS NOT NULL AND own.stock_item_id IS NULL
+                        THEN 'this product is made of other stock items: restock or count those'
+                    WHEN x.sid IS NOT NULL AND si.id IS NULL
+                        THEN format('unknown stock item %s', x.sid)
+                    WHEN x.pid IS NULL AND x.sid IS NULL
+                        THEN 'give product_id or stock_item_id' END AS problem,
+               CASE WHEN x.sid IS NOT NULL THEN 'stock_item_id' ELSE 'product_id' END AS field
+        FROM x
+        LEFT JOIN products p ON p.id = x.pid AND p.bar_id = p_bar_id
+        LEFT JOIN stock_items si ON si.id = x.sid AND si.bar_id = p_bar_id
+        LEFT JOIN LATERAL (SELECT min(pc.stock_item_id::text)::uuid AS stock_item_id
+                           FROM product_components pc WHERE pc.product_id = p.id
+                           HAVING count(*) = 1 AND min(pc.qty) = 1) AS own ON true
+    ), q AS (
+        SELECT r.*, CASE WHEN r.problem IS NULL THEN bt_line_qty(r.item_id, r.e, p_qty_key) END AS qty
+        FROM r
+    )
+    SELECT q.idx, q.pid, q.item_id, q.qty,
+           CASE WHEN q.problem IS NULL AND q.qty IS NULL
+                THEN format('no pack %L for this stock item', q.e ->> 'pack') ELSE q.problem END,
+           CASE WHEN q.problem IS NULL AND q.qty IS NULL THEN 'pack' ELSE q.field END
+    FROM q
+$$;
+
+-- Lines of deliveries and counts (the request array `p_field`, quantities in `p_qty_key` or
+-- packs + units + tenths), merged per stock item, the items locked in the one order. Returns
+-- each merged line with the item's stock; `product_id` is null for stock-item lines. Errors
+-- name the line (`items[2].pack`). A product made of other items is refused: restock its items.
 CREATE OR REPLACE FUNCTION bt_lock_lines(p_bar_id uuid, p_items jsonb, p_field text,
                                          p_qty_key text)
 RETURNS TABLE (product_id uuid, stock_item_id uuid, qty bigint, stock integer, price bigint,
@@ -119,25 +173,23 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_bad record;
 BEGIN
-    SELECT x.idx INTO v_bad
-    FROM (SELECT (e ->> 'product_id')::uuid AS pid, min(i) - 1 AS idx
-          FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, i) GROUP BY 1) AS x
-    JOIN product_components pc ON pc.product_id = x.pid
-    GROUP BY x.pid, x.idx HAVING count(*) > 1 OR min(pc.qty) > 1
-    ORDER BY x.idx LIMIT 1;
+    SELECT * INTO v_bad FROM bt_item_lines(p_bar_id, p_items, p_qty_key) AS l
+    WHERE l.problem IS NOT NULL ORDER BY l.idx LIMIT 1;
     IF FOUND THEN
-        PERFORM bt_invalid(format('%s[%s].product_id', p_field, v_bad.idx),
-            'this product is made of other stock items: restock or count those');
+        PERFORM bt_invalid(format('%s[%s].%s', p_field, v_bad.idx, v_bad.field), v_bad.problem);
     END IF;
 
     RETURN QUERY
-    WITH l AS (SELECT * FROM bt_merge_lines(p_bar_id, p_items, p_field, p_qty_key, false)),
-         c AS (SELECT l.*, pc.stock_item_id AS item_id
-               FROM l JOIN product_components pc ON pc.product_id = l.product_id),
-         locked AS (SELECT * FROM bt_lock_items(p_bar_id, ARRAY(SELECT item_id FROM c)))
-    SELECT c.product_id, c.item_id, c.qty, k.stock, c.price, c.cost, c.name
-    FROM c JOIN locked k ON k.id = c.item_id
-    ORDER BY c.product_id;
+    WITH m AS (
+        SELECT l.item_id, min(l.product_id::text)::uuid AS product_id, sum(l.qty)::bigint AS qty
+        FROM bt_item_lines(p_bar_id, p_items, p_qty_key) AS l GROUP BY l.item_id
+    ), locked AS (
+        SELECT * FROM bt_lock_items(p_bar_id, ARRAY(SELECT m.item_id FROM m))
+    )
+    SELECT m.product_id, m.item_id, m.qty, k.stock, p.price, p.cost, COALESCE(p.name, k.name)
+    FROM m JOIN locked k ON k.id = m.item_id
+    LEFT JOIN products p ON p.id = m.product_id
+    ORDER BY m.item_id;
 END $$;
 
 -- Bump the bar's seq by exactly one (the bar row lock, taken last, orders commits).

@@ -7,10 +7,27 @@ SELECT id, name, currency, timezone, to_char(day_starts_at, 'HH24:MI') AS day_st
        lead_time_days, service_level::float8 AS service_level
 FROM bars;
 
--- Products as the API shows them.
+-- Products as the API shows them. `stock` is the available quantity (min over components of
+-- floor(item stock / quantity)); recipes are their own resource (recipe_view).
 CREATE OR REPLACE VIEW product_view AS
 SELECT id, bar_id, name, category, price, low_threshold, par_level, cost, stock, active
 FROM products;
+
+-- A product's recipe: what one sold unit takes from which stock items, in base units.
+CREATE OR REPLACE VIEW recipe_view AS
+SELECT p.bar_id, p.id AS product_id, p.stock,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('stock_item_id', c.stock_item_id,
+                                                     'qty', c.qty) ORDER BY c.stock_item_id)
+                 FROM product_components c WHERE c.product_id = p.id), '[]') AS components
+FROM products p;
+
+-- Stock items as the API shows them, with their packs.
+CREATE OR REPLACE VIEW stock_item_view AS
+SELECT i.id, i.bar_id, i.name, i.base_unit, i.stock, i.low_threshold, i.par_level, i.active,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('name', k.name, 'size', k.size)
+                                  ORDER BY k.size, k.name)
+                 FROM stock_item_packs k WHERE k.stock_item_id = i.id), '[]') AS packs
+FROM stock_items i;
 
 -- A sale as every endpoint and event shows it (POST /sales and its replay, GET /sales, the
 -- void, webhooks' sale.created / sale.voided). Callers add what is theirs: `stock` after the

@@ -1,5 +1,6 @@
 -- A delivery (restock): all-or-nothing, idempotent by id; a supplier reference counts once.
--- p_request: {"id", "items": [{"product_id", "qty"}], "supplier"?, "reference"?}
+-- p_request: {"id", "items": [{"product_id"|"stock_item_id", "qty" | "pack", "packs"?,
+-- "units"?, "tenths"?}], "supplier"?, "reference"?}; quantities in base units (bt_lock_lines).
 CREATE OR REPLACE FUNCTION bt_deliver(p_bar_id uuid, p_actor_id uuid, p_request jsonb,
                                       OUT replayed boolean, OUT body jsonb)
 LANGUAGE plpgsql AS $$
@@ -25,7 +26,12 @@ BEGIN
 
     -- inactive products may still be restocked
     FOR r IN SELECT * FROM bt_lock_lines(p_bar_id, p_request -> 'items', 'items', 'qty') LOOP
-        v_items := v_items || jsonb_build_object('product_id', r.product_id, 'qty', r.qty);
+        IF r.qty < 1 THEN
+            PERFORM bt_invalid('items', 'a delivery line must bring at least one base unit');
+        END IF;
+        v_items := v_items || CASE WHEN r.product_id IS NULL
+            THEN jsonb_build_object('stock_item_id', r.stock_item_id, 'qty', r.qty)
+            ELSE jsonb_build_object('product_id', r.product_id, 'qty', r.qty) END;
         v_deltas := v_deltas || jsonb_build_object('stock_item_id', r.stock_item_id, 'delta', r.qty);
     END LOOP;
 
@@ -44,7 +50,8 @@ BEGIN
     v_stock := bt_apply_deltas(p_bar_id, v_seq, 'delivery', v_id, p_actor_id, v_now, v_deltas);
     INSERT INTO delivery_lines (bar_id, delivery_id, product_id, qty)
     SELECT p_bar_id, v_id, (e ->> 'product_id')::uuid, (e ->> 'qty')::integer
-    FROM jsonb_array_elements(v_items) AS e;
+    FROM jsonb_array_elements(v_items) AS e
+    WHERE e ? 'product_id';  -- stock-item lines are in the item ledger and the response
 
     body := jsonb_build_object(
         'id', v_id, 'bar_id', p_bar_id, 'seq', v_seq, 'items', v_items,

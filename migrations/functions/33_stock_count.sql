@@ -30,10 +30,13 @@ BEGIN
         END IF;
         v_variance := r.qty - r.stock;
         v_lines := v_lines || jsonb_build_object(
-            'product_id', r.product_id, 'expected', r.stock, 'counted', r.qty,
+            CASE WHEN r.product_id IS NULL THEN 'stock_item_id' ELSE 'product_id' END,
+            COALESCE(r.product_id, r.stock_item_id), 'expected', r.stock, 'counted', r.qty,
             'variance', v_variance, 'variance_value', v_variance * r.price,
             'variance_cost', v_variance * r.cost);
-        v_stock := v_stock || jsonb_build_object('product_id', r.product_id, 'stock', r.qty);
+        IF r.product_id IS NOT NULL THEN
+            v_stock := v_stock || jsonb_build_object('product_id', r.product_id, 'stock', r.qty);
+        END IF;
         IF v_variance <> 0 THEN
             v_deltas := v_deltas || jsonb_build_object('stock_item_id', r.stock_item_id,
                                                        'delta', v_variance);

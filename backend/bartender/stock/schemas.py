@@ -36,6 +36,13 @@ class ProductPatch(Input, omit_defaults=True):
     active: bool | msgspec.UnsetType = msgspec.UNSET
 
 
+class Component(msgspec.Struct):
+    """One sold unit of a product takes `qty` base units of a stock item."""
+
+    stock_item_id: uuid.UUID
+    qty: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
 class ProductOut(msgspec.Struct):
     id: str
     name: str
@@ -44,7 +51,7 @@ class ProductOut(msgspec.Struct):
     low_threshold: int
     par_level: int
     cost: int | None
-    stock: int
+    stock: int  # available quantity: min over components of floor(item stock / qty)
     active: bool
 
 
@@ -64,9 +71,26 @@ class SaleIn(Input, omit_defaults=True):
     occurred_at: AwareTime | None = None
 
 
-class DeliveryLine(Input):
-    product_id: uuid.UUID
-    qty: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+PackName = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+PackCount = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+Tenths = Annotated[int, msgspec.Meta(ge=0, le=9)]
+
+
+class ItemQuantity(Input, omit_defaults=True):
+    """What a delivery or count line names (`product_id` of a product that is its own stock
+    item, or `stock_item_id`) and how much, as a plain quantity in base units or as `packs`
+    of `pack` + `units` + `tenths` of a pack ("3 casiers + 5", "2 bouteilles + 3/10")."""
+
+    product_id: uuid.UUID | None = None
+    stock_item_id: uuid.UUID | None = None
+    pack: PackName | None = None
+    packs: PackCount | None = None
+    units: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
+    tenths: Tenths | None = None
+
+
+class DeliveryLine(ItemQuantity, omit_defaults=True):
+    qty: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
 
 
 class DeliveryIn(Input, omit_defaults=True):
@@ -80,12 +104,77 @@ class VoidIn(Input):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
-class CountLine(Input):
-    product_id: uuid.UUID
-    counted: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+class CountLine(ItemQuantity, omit_defaults=True):
+    counted: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None
 
 
 class CountIn(Input, omit_defaults=True):
     id: uuid.UUID
     counts: Annotated[list[CountLine], msgspec.Meta(min_length=1, max_length=500)]
     reason: Note | None = None
+
+
+class PackIn(Input):
+    name: PackName
+    size: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+BaseUnit = Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
+Packs = Annotated[list[PackIn], msgspec.Meta(max_length=10)]
+
+
+class StockItemIn(Input):
+    name: Name
+    base_unit: BaseUnit = "unit"
+    low_threshold: Units = 0
+    par_level: Units = 0
+    packs: Packs = []
+
+
+class StockItemPatch(Input, omit_defaults=True):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    base_unit: BaseUnit | msgspec.UnsetType = msgspec.UNSET
+    low_threshold: Units | msgspec.UnsetType = msgspec.UNSET
+    par_level: Units | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+    packs: Packs | msgspec.UnsetType = msgspec.UNSET  # replaces every pack
+
+
+class PackOut(msgspec.Struct):
+    name: str
+    size: int
+
+
+class StockItemOut(msgspec.Struct):
+    id: str
+    name: str
+    base_unit: str
+    stock: int  # base units
+    low_threshold: int
+    par_level: int
+    active: bool
+    packs: list[PackOut]
+
+
+class StockItemsOut(msgspec.Struct):
+    seq: int
+    stock_items: list[StockItemOut]
+
+
+class ComponentIn(Input):
+    stock_item_id: uuid.UUID
+    qty: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+class RecipeOut(msgspec.Struct):
+    product_id: uuid.UUID
+    stock: int  # the product's available quantity with this recipe
+    components: list[Component]
+
+
+class RecipesOut(msgspec.Struct):
+    recipes: list[RecipeOut]
+
+
+class RecipeIn(Input):
+    components: Annotated[list[ComponentIn], msgspec.Meta(min_length=1, max_length=20)]

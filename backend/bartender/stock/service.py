@@ -16,6 +16,7 @@ import msgspec
 from bartender.accounts.schemas import given
 from bartender.bars.access import Member
 from bartender.errors import InvalidRequest, NotFound
+from bartender.stock.items import check_lines
 from bartender.stock.schemas import (
     CountIn,
     DeliveryIn,
@@ -51,7 +52,8 @@ WHERE bar_id = $1 AND id = $2
 # seq and products read in one statement: one snapshot, so they agree.
 PRODUCTS = """
 SELECT (SELECT seq FROM bars WHERE id = $1) AS seq,
-       COALESCE((SELECT jsonb_agg(to_jsonb(p) - 'bar_id' ORDER BY p.active DESC, p.category, p.name, p.id)
+       COALESCE((SELECT jsonb_agg(to_jsonb(p) - 'bar_id'
+                                  ORDER BY p.active DESC, p.category, p.name, p.id)
                  FROM product_view p WHERE p.bar_id = $1), '[]')::text AS products
 """
 # Sales as the API shows them, newest first, keyset-paginated on (created_at, id).
@@ -182,12 +184,14 @@ async def sell(
 
 async def deliver(conn: asyncpg.Connection, member: Member, data: DeliveryIn) -> tuple[bool, bytes]:
     member.require("manager")
+    check_lines(data.items, "items", "qty")
     row = await conn.fetchrow(DELIVER, member.bar_id, member.user_id, _encode(data).decode())
     return row["replayed"], row["body"].encode()
 
 
 async def count(conn: asyncpg.Connection, member: Member, data: CountIn) -> tuple[bool, bytes]:
     member.require("manager")
+    check_lines(data.counts, "counts", "counted")
     row = await conn.fetchrow(COUNT, member.bar_id, member.user_id, _encode(data).decode())
     return row["replayed"], row["body"].encode()
 

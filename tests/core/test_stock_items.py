@@ -1,0 +1,201 @@
+"""Stock items in base units, packs, recipes (issue 15): conversion, composite sales
+(all-or-nothing, voids), availability on GET products / the poll endpoint, and the ledger in
+base units."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.core.test_accounts import problem
+from tests.support import Api, Bar
+
+
+async def item(api: Api, bar: Bar, name: str, base_unit: str, packs: dict[str, int]) -> str:
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/stock-items",
+        headers=bar.owner.headers,
+        json={
+            "name": name,
+            "base_unit": base_unit,
+            "low_threshold": 0,
+            "par_level": 0,
+            "packs": [{"name": n, "size": s} for n, s in packs.items()],
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["stock"] == 0 and body["base_unit"] == base_unit
+    return str(body["id"])
+
+
+async def recipe(api: Api, bar: Bar, product: str, components: dict[str, int]) -> dict[str, Any]:
+    r = await api.http.put(
+        f"/api/bars/{bar.id}/products/{product}/recipe",
+        headers=bar.owner.headers,
+        json={"components": [{"stock_item_id": i, "qty": q} for i, q in components.items()]},
+    )
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def post(api: Api, bar: Bar, path: str, body: dict[str, Any]) -> Any:
+    return await api.http.post(
+        f"/api/bars/{bar.id}/{path}",
+        headers=bar.owner.headers,
+        json={"id": str(uuid.uuid4()), **body},
+    )
+
+
+async def items_stock(api: Api, bar: Bar) -> dict[str, int]:
+    r = await api.http.get(f"/api/bars/{bar.id}/stock-items", headers=bar.owner.headers)
+    assert r.status_code == 200, r.text
+    return {i["id"]: i["stock"] for i in r.json()["stock_items"]}
+
+
+async def test_deliveries_and_counts_in_packs_units_and_tenths(api: Api) -> None:
+    bar = await api.bar()
+    flag = await item(api, bar, "Flag 65 cl", "bouteille", {"casier": 24})
+    whisky = await item(api, bar, "Whisky", "cl", {"bouteille": 70})
+    # 10 casiers in one line, and 2 bottles + 30 cl
+    r = await post(
+        api,
+        bar,
+        "deliveries",
+        {
+            "items": [
+                {"stock_item_id": flag, "pack": "casier", "packs": 10},
+                {"stock_item_id": whisky, "pack": "bouteille", "packs": 2, "units": 30},
+            ]
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert {i["stock_item_id"]: i["qty"] for i in r.json()["items"]} == {flag: 240, whisky: 170}
+    assert await items_stock(api, bar) == {flag: 240, whisky: 170}
+    # counted: "3 casiers + 5 bouteilles"; "2 bouteilles + 3/10"
+    r = await post(
+        api,
+        bar,
+        "stock-counts",
+        {
+            "counts": [
+                {"stock_item_id": flag, "pack": "casier", "packs": 3, "units": 5},
+                {"stock_item_id": whisky, "pack": "bouteille", "packs": 2, "tenths": 3},
+            ]
+        },
+    )
+    assert r.status_code == 201, r.text
+    lines = {line["stock_item_id"]: line for line in r.json()["lines"]}
+    assert (lines[flag]["expected"], lines[flag]["counted"]) == (240, 77)
+    assert (lines[whisky]["counted"], lines[whisky]["variance"]) == (161, -9)
+    assert await items_stock(api, bar) == {flag: 77, whisky: 161}
+    # an unknown pack names its line; nothing changes
+    r = await post(
+        api, bar, "deliveries", {"items": [{"stock_item_id": flag, "pack": "palette", "packs": 1}]}
+    )
+    assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "items[0].pack"
+    r = await post(api, bar, "deliveries", {"items": [{"stock_item_id": flag}]})
+    assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "items[0].qty"
+    assert await items_stock(api, bar) == {flag: 77, whisky: 161}
+
+
+async def test_composite_sale_all_or_nothing_and_void(api: Api) -> None:
+    bar = await api.bar()
+    whisky = await item(api, bar, "Whisky", "cl", {"bouteille": 70})
+    rum = await item(api, bar, "Rhum", "cl", {"bouteille": 70})
+    lime = await item(api, bar, "Citron vert", "pièce", {"filet": 10})
+    glass = await api.product(bar, "Whisky (verre)", price=2500)
+    mojito = await api.product(bar, "Mojito", price=3000)
+    rum_glass = await api.product(bar, "Rhum (verre)", price=2000)
+    assert (await recipe(api, bar, glass, {whisky: 4}))["components"] == [
+        {"stock_item_id": whisky, "qty": 4}
+    ]
+    await recipe(api, bar, mojito, {rum: 5, lime: 1})
+    await recipe(api, bar, rum_glass, {rum: 4})
+    seq = await api.seq(bar)
+    r = await post(
+        api,
+        bar,
+        "deliveries",
+        {
+            "items": [
+                {"stock_item_id": whisky, "pack": "bouteille", "packs": 1},
+                {"stock_item_id": rum, "units": 14},
+                {"stock_item_id": lime, "units": 3},
+            ]
+        },
+    )
+    assert r.status_code == 201, r.text
+    # availability: min over components of floor(stock / qty), in the response and GET
+    assert {s["product_id"]: s["stock"] for s in r.json()["stock"]} == {
+        glass: 17,
+        mojito: 2,
+        rum_glass: 3,
+    }
+    assert await api.seq(bar) == seq + 1
+    # a mojito and a rum glass together take 9 cl of 14: fine; then 2 mojitos need 10 of 5
+    r = await api.sell(bar, {mojito: 1, rum_glass: 1, glass: 2})
+    assert r.status_code == 201, r.text
+    sale = r.json()
+    assert {s["product_id"]: s["stock"] for s in sale["stock"]} == {
+        glass: 15,
+        mojito: 1,
+        rum_glass: 1,
+    }
+    before = await items_stock(api, bar)
+    assert (before[whisky], before[rum], before[lime]) == (62, 5, 2)
+    r = await api.sell(bar, {mojito: 2, glass: 1})
+    body = problem(r, 409, "insufficient_stock")
+    assert (body["product_id"], body["requested"], body["available"]) == (mojito, 2, 1)
+    assert body["stock_item_id"] == rum and body["stock_item_name"] == "Rhum"
+    assert await items_stock(api, bar) == before  # all or nothing: the whisky glass too
+    # the void puts back every component the sale took
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/sales/{sale['id']}/void",
+        headers=bar.owner.headers,
+        json={"reason": "wrong table"},
+    )
+    assert r.status_code == 200, r.text
+    after = await items_stock(api, bar)
+    assert (after[whisky], after[rum], after[lime]) == (70, 14, 3)
+    assert {k: v for k, v in (await api.stock(bar)).items()} == {glass: 17, mojito: 2, rum_glass: 3}
+    # the poll endpoint shows availability too
+    r = await api.http.get(f"/api/bars/{bar.id}/stock", headers=bar.owner.headers)
+    assert {s["product_id"]: s["stock"] for s in r.json()["snapshot"]} == {
+        glass: 17,
+        mojito: 2,
+        rum_glass: 3,
+    }
+
+
+async def test_ledger_in_base_units_and_seq(api: Api) -> None:
+    bar = await api.bar()
+    whisky = await item(api, bar, "Whisky", "cl", {"bouteille": 70})
+    glass = await api.product(bar, "Whisky (verre)", price=2500)
+    await recipe(api, bar, glass, {whisky: 4})
+    await post(api, bar, "deliveries", {"items": [{"stock_item_id": whisky, "units": 9}]})
+    r = await api.sell(bar, {glass: 2})
+    assert r.status_code == 201, r.text
+    rows = await api.server.rt.pool.fetch(
+        "SELECT seq, delta, stock_after, kind FROM item_movements WHERE stock_item_id = $1 "
+        "ORDER BY seq",
+        uuid.UUID(whisky),
+    )
+    assert [(r["delta"], r["stock_after"], r["kind"]) for r in rows] == [
+        (9, 9, "delivery"),
+        (-8, 1, "sale"),
+    ]
+    assert rows[-1]["seq"] == await api.seq(bar)
+    # selling a glass with 1 cl left: insufficient, naming the product and the item
+    body = problem(await api.sell(bar, {glass: 1}), 409, "insufficient_stock")
+    assert (body["product_id"], body["requested"], body["available"]) == (glass, 1, 0)
+    assert body["stock_item_id"] == whisky
+
+
+async def test_composite_products_are_restocked_through_their_items(api: Api) -> None:
+    bar = await api.bar()
+    whisky = await item(api, bar, "Whisky", "cl", {})
+    glass = await api.product(bar, "Whisky (verre)")
+    await recipe(api, bar, glass, {whisky: 4})
+    r = await post(api, bar, "deliveries", {"items": [{"product_id": glass, "qty": 3}]})
+    assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "items[0].product_id"
