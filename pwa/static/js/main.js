@@ -266,12 +266,7 @@ async function showSession(session) {
     $("tabs").hidden = true;
     if (cleanup) { cleanup(); cleanup = null; }
     main.dataset.screen = "login";
-    // a first visit's server-rendered form: what was typed there, and where, carries over
-    const typed = [...main.querySelectorAll(".prelogin input")].map((input) => [input.name, input.value]);
-    const focused = document.activeElement?.closest(".prelogin") ? document.activeElement.name : null;
     renderLogin(main);
-    for (const [name, value] of typed) if (value) main.querySelector(`input[name="${name}"]`).value = value;
-    if (focused) main.querySelector(`input[name="${focused}"]`)?.focus();
     return;
   }
   try {
@@ -283,7 +278,12 @@ async function showSession(session) {
 
 async function boot() {
   await initI18n(STATIC);
-  onLangChange(() => { renderTopbar(); if (store.session && store.bar) route(); else if (!store.session) renderLogin(main); });
+  onLangChange(() => {
+    renderTopbar();
+    if (store.session && store.bar) route();
+    else if (store.session) pickBar(true); // the bar picker or the "create a bar" form
+    else renderLogin(main);
+  });
   $("lang-switch").addEventListener("click", () => setLang(otherLang(), STATIC));
   $("menu-button").addEventListener("click", () => toggleMenu());
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") toggleMenu(false); });

@@ -9,6 +9,7 @@ import { t, tn, number, money } from "../i18n.js";
 import { h, replace } from "../ui.js";
 import { api, uuid4 } from "../api.js";
 import { problemText } from "../errors.js";
+import { emptyState } from "./start.js";
 
 const drafts = new Map(); // bar_id -> { counted: Map(product_id -> counted), requestId }
 
@@ -110,6 +111,10 @@ function render(container) {
     if (counted.size === 0) { message.dataset.outcome = "error"; message.textContent = t("count.empty"); return; }
     drawSummary(true);
   });
+  if (![...store.products.values()].some((p) => p.active)) {
+    container.append(emptyState("products"));
+    return null;
+  }
   container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.count")), h("p", { class: "muted" }, t("count.intro")),
     h("div", { class: "scroll" }, table), summary, message, review));
   drawRows();

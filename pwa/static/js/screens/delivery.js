@@ -27,7 +27,8 @@ function render(container) {
         h("select", { name: "product", required: true }, h("option", { value: "" }, "—"), productOptions())),
       h("label", { class: "field small" }, h("span", {}, t("delivery.qty")),
         h("input", { type: "number", name: "qty", min: 1, max: 100000, inputmode: "numeric", required: true })),
-      h("button", { type: "button", class: "ghost", "aria-label": t("delivery.remove_line"), onclick: () => row.remove() }, "✕"));
+      h("button", { type: "button", class: "ghost", "aria-label": t("delivery.remove_line"), onclick: () => row.remove() },
+        h("span", { "aria-hidden": "true" }, "✕ "), t("common.remove")));
     lines.append(row);
     row.querySelector("select").focus();
   }
