@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bartender.alerts.delivery import is_public_address
+from bartender.alerts.delivery import host_problem, is_public_address
 from bartender.alerts.schemas import (
     PushKeys,
     SubscriptionDeleteIn,
@@ -89,6 +89,9 @@ def check_url(url: str, field: str, allow_http: bool) -> None:
         raise _invalid(field, "must name a host, without credentials")
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise _invalid(field, "must not contain spaces or control characters")
+    problem = host_problem(host)
+    if problem:  # whatever the settings: parsers disagree on these (an SSRF bypass)
+        raise _invalid(field, f"host is {problem}")
     if not allow_http and (
         host == "localhost" or host.endswith(".localhost") or is_public_address(host) is False
     ):
