@@ -74,7 +74,8 @@ async def test_hot_product_stock_ledger_and_seq_agree(api: Api, database_url: st
         uuid.UUID(hot),
     )
     ledger_sum, ledger_rows, seqs = await pool.fetchrow(
-        "SELECT sum(delta), count(*), array_agg(seq ORDER BY seq) FROM movements WHERE product_id = $1",
+        "SELECT sum(delta), count(*), array_agg(seq ORDER BY seq) FROM movements "
+        "WHERE product_id = $1",
         uuid.UUID(hot),
     )
     numbers = await pool.fetchval(
@@ -139,3 +140,68 @@ async def test_opposite_line_orders_never_deadlock(api: Api) -> None:
     results = await _race(api.server.base_url, bar, bodies)
     assert [r.status_code for r in results] == [201] * 40
     assert await api.stock(bar) == {a: 60, b: 60}
+
+
+async def test_last_4_cl_race_across_glasses_and_cocktails(api: Api, database_url: str) -> None:
+    """Issue 15: the last 4 cl of whisky, wanted by 20 sales at once through two processes,
+    half of them a glass (4 cl), half a cocktail (4 cl whisky + 1 lime): exactly one wins,
+    nothing deadlocks, the books agree."""
+    bar = await api.bar()
+    headers = bar.owner.headers
+    ids = {}
+    for name, unit in (("Whisky", "cl"), ("Citron vert", "pièce")):
+        r = await api.http.post(
+            f"/api/bars/{bar.id}/stock-items",
+            headers=headers,
+            json={"name": name, "base_unit": unit, "packs": []},
+        )
+        ids[name] = r.json()["id"]
+    whisky, lime = ids["Whisky"], ids["Citron vert"]
+    glass = await api.product(bar, "Whisky (verre)")
+    cocktail = await api.product(bar, "Whisky sour")
+    for product, components in ((glass, {whisky: 4}), (cocktail, {whisky: 4, lime: 1})):
+        r = await api.http.put(
+            f"/api/bars/{bar.id}/products/{product}/recipe",
+            headers=headers,
+            json={"components": [{"stock_item_id": i, "qty": q} for i, q in components.items()]},
+        )
+        assert r.status_code == 200, r.text
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/deliveries",
+        headers=headers,
+        json={
+            "id": str(uuid.uuid4()),
+            "items": [{"stock_item_id": whisky, "units": 4}, {"stock_item_id": lime, "units": 5}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    seq = await api.seq(bar)
+    async with spawn_server(database_url) as other_process:
+        bodies = [
+            {"id": str(uuid.uuid4()), "items": [{"product_id": glass, "qty": 1}]}
+            if i % 2
+            else {"id": str(uuid.uuid4()), "items": [{"product_id": cocktail, "qty": 1}]}
+            for i in range(20)
+        ]
+        results = await _race(other_process, bar, bodies)
+    statuses = sorted(r.status_code for r in results)
+    assert statuses.count(201) == 1, statuses
+    assert set(statuses) <= {201, 409, 503}
+    for r in results:
+        if r.status_code == 409:
+            body = problem(r, 409, "insufficient_stock")
+            assert body["stock_item_id"] == whisky and body["available"] == 0
+    pool = api.server.rt.pool
+    stock = dict(
+        await pool.fetch("SELECT id, stock FROM stock_items WHERE bar_id = $1", uuid.UUID(bar.id))
+    )
+    won = next(r.json() for r in results if r.status_code == 201)
+    sold_cocktail = won["items"][0]["product_id"] == cocktail
+    assert stock[uuid.UUID(whisky)] == 0
+    assert stock[uuid.UUID(lime)] == (4 if sold_cocktail else 5)
+    assert (await api.stock(bar))[glass] == 0 == (await api.stock(bar))[cocktail]
+    assert await api.seq(bar) == seq + 1
+    ledger = await pool.fetchval(
+        "SELECT sum(delta) FROM item_movements WHERE stock_item_id = $1", uuid.UUID(whisky)
+    )
+    assert ledger == 0
