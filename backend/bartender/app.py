@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from litestar import Litestar
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from bartender import __version__
@@ -23,16 +22,17 @@ from bartender.bars.access import MembershipCache
 from bartender.bars.routes import BarsController
 from bartender.db.listener import Listener
 from bartender.db.pool import QueryCounter, create_pool
-from bartender.deps import provide_member, provide_runtime, provide_user_id
+from bartender.deps import DEPENDENCIES, release_connections
+from bartender.edge import check_request
 from bartender.errors import EXCEPTION_HANDLERS
 from bartender.forecast.routes import ForecastController
 from bartender.forecast.service import Forecaster
 from bartender.health import HealthController
-from bartender.live.catalog import CatalogVersions
-from bartender.live.feed import StockFeed
 from bartender.observe.http import wrap as observe_http
 from bartender.observe.lag import loop_lag_monitor
 from bartender.observe.scrape import metrics_route
+from bartender.live.catalog import CatalogVersions
+from bartender.live.feed import StockFeed
 from bartender.pwa.routes import ROUTES as PWA_ROUTES
 from bartender.realtime.routes import LiveModeController, live_stock
 from bartender.realtime.setup import build_hub
@@ -44,49 +44,56 @@ from bartender.stock.routes import StockController
 log = logging.getLogger("bartender")
 
 
+async def start_runtime(settings: Settings, stack: AsyncExitStack) -> Runtime:
+    """Build the process's runtime complete, start its parts in dependency order and register
+    each one's stop on `stack`."""
+    counter = QueryCounter()
+    pool = await create_pool(settings, counter)
+    stack.push_async_callback(pool.close)
+    listener = Listener(settings.database_url or "", retry_s=settings.listen_retry_s)
+    vapid = await VapidKeys.load(settings, pool)
+    rt = Runtime(
+        settings=settings,
+        pool=pool,
+        counter=counter,
+        listener=listener,
+        tokens=await Tokens.load(settings, pool),
+        passwords=Passwords(settings),
+        throttle=LoginThrottle(settings),
+        memberships=MembershipCache(listener, settings.membership_cache_ttl_s),
+        feed=StockFeed(pool, listener, settings.feed_history),
+        catalog=CatalogVersions(pool, listener),
+        vapid=vapid,
+        forecaster=Forecaster(settings.forecast_workers),
+        # registers its NOTIFY channel: built before listener.start()
+        outbox=OutboxWorker(settings, listener, vapid) if settings.alerts_worker else None,
+    )
+    rt.hub = build_hub(rt)  # reads the parts above; nothing sees rt before this returns
+    await listener.start()
+    stack.push_async_callback(listener.stop)
+    await rt.feed.start()
+    stack.push_async_callback(rt.feed.stop)
+    await rt.hub.start()
+    stack.push_async_callback(rt.hub.stop)
+    if rt.outbox is not None:
+        await rt.outbox.start()
+        stack.push_async_callback(rt.outbox.stop)
+    rt.forecaster.start(prewarm=settings.forecast_prewarm)
+    stack.callback(rt.forecaster.stop)
+    return rt
+
+
 def create_app(settings: Settings) -> Litestar:
     if not settings.database_url:
         raise ValueError("create_app needs a database_url (bartender serve resolves one)")
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        counter = QueryCounter()
-        pool = await create_pool(settings, counter)
-        listener = Listener(settings.database_url or "", retry_s=settings.listen_retry_s)
-        rt = Runtime(
-            settings=settings,
-            pool=pool,
-            counter=counter,
-            listener=listener,
-            tokens=await Tokens.load(settings, pool),
-            passwords=Passwords(settings),
-            throttle=LoginThrottle(settings),
-            memberships=MembershipCache(listener, settings.membership_cache_ttl_s),
-            feed=StockFeed(pool, listener, settings.feed_history),
-            catalog=CatalogVersions(pool, listener),
-            forecaster=Forecaster(settings.forecast_workers),
-        )
-        rt.hub = build_hub(rt)
-        rt.vapid = await VapidKeys.load(settings, pool)
-        if settings.alerts_worker:  # registers its NOTIFY channel: before listener.start()
-            rt.outbox = OutboxWorker(settings, listener, rt.vapid)
-        await listener.start()
-        await rt.feed.start()
-        await rt.hub.start()
-        if rt.outbox is not None:
-            await rt.outbox.start()
-        app.state.rt = rt
-        rt.forecaster.start(prewarm=settings.forecast_prewarm)
-        try:
+        # One stack owns start and stop: parts stop in the reverse order of their start,
+        # also when a later part fails to start.
+        async with AsyncExitStack() as stack:
+            app.state.rt = await start_runtime(settings, stack)
             yield
-        finally:
-            rt.forecaster.stop()
-            if rt.outbox is not None:
-                await rt.outbox.stop()
-            await rt.hub.stop()
-            await rt.feed.stop()
-            await listener.stop()
-            await pool.close()
 
     admission = Admission.from_settings(settings)
     app = Litestar(
@@ -104,13 +111,10 @@ def create_app(settings: Settings) -> Litestar:
             BarAlertsController,
             metrics_route(settings, admission),
         ],
-        middleware=[admission.middleware],
-        dependencies={
-            "rt": Provide(provide_runtime, sync_to_thread=False),
-            "user_id": Provide(provide_user_id),
-            "member": Provide(provide_member),
-        },
+        middleware=[release_connections, admission.middleware],
+        dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_request=check_request,  # strict bodies, 415, NUL, bigint params (edge.py)
         lifespan=[lifespan, loop_lag_monitor],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="BarTender", version=__version__, path="/schema"),

@@ -1,27 +1,79 @@
-"""Dependencies injected into handlers: the runtime, the caller, the caller's membership."""
+"""Dependencies injected into handlers: the runtime, a connection, the caller and their role.
+
+Handlers declare what they need by parameter name and type; the checks live here, at the
+edge, so services receive a caller whose role is already known to be enough:
+
+    async def handler(self, manager: ManagerDep, conn: ConnDep) -> ...
+
+`member` is any member of the bar in the path, `manager` a manager or the owner, `owner` the
+owner; a non-member gets 404 (the bar does not exist for them), a member without the role 403.
+`conn` is one pooled connection for the whole request, released after the response.
+"""
 
 from __future__ import annotations
 
 import uuid
 
+import asyncpg
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, SkipValidation
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from bartender.accounts.guard import bearer_token
 from bartender.bars.access import Member
 from bartender.errors import NotFound
 from bartender.runtime import Runtime
 
-# Handler parameter types, injected by name ("rt", "user_id", "member").
+# Handler parameter types, injected by name ("rt", "conn", "user_id", "member", ...).
 RuntimeDep = NamedDependency[SkipValidation[Runtime]]  # a process object: never validated
+ConnDep = NamedDependency[SkipValidation[asyncpg.Connection]]
 UserIdDep = NamedDependency[uuid.UUID]
 MemberDep = NamedDependency[Member]
+ManagerDep = NamedDependency[Member]  # parameter name `manager`: role manager or owner
+OwnerDep = NamedDependency[Member]  # parameter name `owner`: the bar's owner
 
 
 def provide_runtime(state: State) -> Runtime:
-    return state.rt  # type: ignore[no-any-return]
+    rt: Runtime = state.rt
+    return rt
+
+
+_HELD = "bartender.conns"  # scope key: the (pool, connection) pairs this request holds
+
+
+def release_connections(app: ASGIApp) -> ASGIApp:
+    """Middleware: give back the request's connection however the request ends.
+
+    Not a `yield` dependency: Litestar never cleans up an already resolved generator when a
+    later dependency raises (a non-member's 404, a staff member's 403), which leaked one
+    pooled connection per refused request.
+    """
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        held: list[tuple[asyncpg.Pool, asyncpg.Connection]] = []
+        scope[_HELD] = held  # type: ignore[literal-required]
+        try:
+            await app(scope, receive, send)
+        finally:
+            for pool, conn in held:
+                await pool.release(conn)
+
+    return middleware
+
+
+async def provide_conn(request: Request, rt: RuntimeDep) -> asyncpg.Connection:
+    """One pooled connection per request (the pool answers 503 busy when none frees up),
+    released by `release_connections` after the response."""
+    held: list[tuple[asyncpg.Pool, asyncpg.Connection]]
+    held = request.scope[_HELD]  # type: ignore[literal-required]
+    conn = await rt.pool.acquire()
+    held.append((rt.pool, conn))
+    return conn
 
 
 async def provide_user_id(request: Request, rt: RuntimeDep) -> uuid.UUID:
@@ -35,3 +87,22 @@ async def provide_member(bar_id: FromPath[uuid.UUID], user_id: UserIdDep, rt: Ru
     if role is None:
         raise NotFound("No such bar.")
     return Member(user_id=user_id, bar_id=bar_id, role=role)
+
+
+async def provide_manager(member: MemberDep) -> Member:
+    return member.require("manager")
+
+
+async def provide_owner(member: MemberDep) -> Member:
+    return member.require("owner")
+
+
+# Handed to Litestar(dependencies=..., middleware=[release_connections, ...]) by create_app.
+DEPENDENCIES = {
+    "rt": Provide(provide_runtime, sync_to_thread=False),
+    "conn": Provide(provide_conn),
+    "user_id": Provide(provide_user_id),
+    "member": Provide(provide_member),
+    "manager": Provide(provide_manager),
+    "owner": Provide(provide_owner),
+}

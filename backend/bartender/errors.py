@@ -109,6 +109,10 @@ class PayloadTooLarge(AppError):
     slug, status, title = "payload_too_large", 413, "Request body too large"
 
 
+class UnsupportedMediaType(AppError):
+    slug, status, title = "unsupported_media_type", 415, "Unsupported media type"
+
+
 class TooManyAttempts(AppError):
     slug, status, title = "too_many_attempts", 429, "Too many attempts"
 
@@ -184,9 +188,16 @@ _MSGSPEC_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S
 
 
 def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
+    errors = field_errors(exc.extra if isinstance(exc.extra, list) else [])
+    if not errors:
+        errors.append({"field": "", "message": exc.detail or "invalid request"})
+    return errors
+
+
+def field_errors(items: list[Any]) -> list[dict[str, str]]:
     """Turn Litestar/msgspec validation output into `[{"field": "items[0].qty", "message"}]`."""
     errors: list[dict[str, str]] = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
+    for item in items:
         if not isinstance(item, dict):
             continue
         raw = str(item.get("message", ""))
@@ -206,8 +217,6 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
         if source in ("query", "path") and item.get("key"):
             path = str(item["key"])
         errors.append({"field": path, "message": message or "invalid value"})
-    if not errors:
-        errors.append({"field": "", "message": exc.detail or "invalid request"})
     return errors
 
 
@@ -273,7 +282,11 @@ def to_app_error(exc: Exception) -> AppError:
         )
         err.title = exc.detail or "HTTP error"
         return err
-    if isinstance(exc, OSError | asyncpg.InterfaceError):
+    if isinstance(exc, asyncpg.InterfaceError) and isinstance(exc, ValueError):
+        # asyncpg's client-side DataError: an argument it cannot encode (e.g. past bigint)
+        return InvalidRequest([{"field": "", "message": "value out of range or malformed"}])
+    # a connection lost mid-query surfaces as InterfaceError or InternalClientError
+    if isinstance(exc, OSError | asyncpg.InterfaceError | asyncpg.InternalClientError):
         log.error("database unreachable", exc_info=exc)
         return Unavailable("The database is not reachable right now.")
     log.error("unhandled error", exc_info=exc)

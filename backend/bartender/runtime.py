@@ -1,4 +1,5 @@
-"""What one app process holds for its lifetime: created in the lifespan, injected into handlers."""
+"""What one app process holds for its lifetime: built complete by app.start_runtime (which
+owns the start and stop order), then injected into handlers."""
 
 from __future__ import annotations
 
@@ -35,14 +36,15 @@ class Runtime:
     memberships: MembershipCache
     feed: StockFeed
     catalog: CatalogVersions  # per-bar catalog versions (live/catalog.py)
+    vapid: VapidKeys  # Web Push identity (alerts/vapid.py)
     # push or poll per bar: the hub writes it, the polling endpoint reads it (live/modes.py)
     modes: ModeBoard = field(default_factory=ModeBoard)
     # extra readiness checks (e.g. Redis), name -> coroutine that raises when not ready
     readiness_probes: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     # demand forecasts: fitting pool + per-bar cache (forecast/service.py), set by the lifespan
     forecaster: Forecaster = field(default_factory=lambda: Forecaster(0))
-    # the /ws hub (realtime/hub.py), set by the lifespan
-    hub: Hub | None = None
-    # Web Push identity and the outbox worker (alerts/), set by the lifespan
-    vapid: VapidKeys | None = None
+    # the outbox worker (alerts/worker.py); None when BARTENDER_ALERTS_WORKER is off
     outbox: OutboxWorker | None = None
+    # the /ws hub (realtime/hub.py): built from the parts above by realtime/setup.py's
+    # build_hub(rt) in app.start_runtime, before the runtime is handed to anyone
+    hub: Hub = field(init=False)

@@ -10,6 +10,7 @@ from bartender.accounts.passwords import Passwords
 from bartender.accounts.schemas import (
     LoginIn,
     MembershipOut,
+    MeOut,
     SessionOut,
     SignupIn,
     UserOut,
@@ -97,3 +98,11 @@ async def refresh(conn: asyncpg.Connection, tokens: Tokens, refresh_token: str) 
     if user is None:
         raise Unauthenticated("This account no longer exists.")
     return await _session(conn, tokens, user, new_refresh)
+
+
+async def me(conn: asyncpg.Connection, user_id: uuid.UUID) -> MeOut:
+    """The caller's account and memberships (an account deleted since the token: 401)."""
+    user = await conn.fetchrow(USER_BY_ID, user_id)
+    if user is None:
+        raise Unauthenticated("This account no longer exists.")
+    return MeOut(user=user_out(user), memberships=await memberships_of(conn, user_id))

@@ -20,8 +20,7 @@ from bartender.alerts.schemas import (
     WebhookIn,
     WebhooksOut,
 )
-from bartender.deps import MemberDep, RuntimeDep, UserIdDep
-from bartender.errors import Unavailable
+from bartender.deps import ConnDep, ManagerDep, OwnerDep, RuntimeDep, UserIdDep
 
 
 class PushController(Controller):
@@ -30,23 +29,19 @@ class PushController(Controller):
 
     @get("/vapid-public-key")
     async def vapid_public_key(self, rt: RuntimeDep) -> VapidKeyOut:
-        if rt.vapid is None:
-            raise Unavailable("Web Push is starting up.")
         return VapidKeyOut(key=rt.vapid.public_key)
 
     @post("/subscriptions", status_code=HTTP_201_CREATED)
     async def subscribe(
-        self, data: JSONBody[SubscriptionIn], user_id: UserIdDep, rt: RuntimeDep
+        self, data: JSONBody[SubscriptionIn], user_id: UserIdDep, rt: RuntimeDep, conn: ConnDep
     ) -> SubscriptionOut:
-        async with rt.pool.acquire() as conn:
-            return await service.subscribe(conn, user_id, data, rt.settings.allow_http_endpoints)
+        return await service.subscribe(conn, user_id, data, rt.settings.allow_http_endpoints)
 
     @delete("/subscriptions", status_code=HTTP_204_NO_CONTENT)
     async def unsubscribe(
-        self, data: JSONBody[SubscriptionDeleteIn], user_id: UserIdDep, rt: RuntimeDep
+        self, data: JSONBody[SubscriptionDeleteIn], user_id: UserIdDep, conn: ConnDep
     ) -> None:
-        async with rt.pool.acquire() as conn:
-            await service.unsubscribe(conn, user_id, data)
+        await service.unsubscribe(conn, user_id, data)
 
 
 class BarAlertsController(Controller):
@@ -56,32 +51,26 @@ class BarAlertsController(Controller):
     @get("/alerts")
     async def alerts(
         self,
-        member: MemberDep,
-        rt: RuntimeDep,
+        manager: ManagerDep,
+        conn: ConnDep,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         before: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            body = await service.list_alerts(conn, member, limit, before)
+        body = await service.list_alerts(conn, manager, limit, before)
         return Response(content=body, media_type="application/json")
 
     @post("/webhooks", status_code=HTTP_201_CREATED)
     async def create_webhook(
-        self, data: JSONBody[WebhookIn], member: MemberDep, rt: RuntimeDep
+        self, data: JSONBody[WebhookIn], owner: OwnerDep, rt: RuntimeDep, conn: ConnDep
     ) -> WebhookCreated:
-        async with rt.pool.acquire() as conn:
-            return await service.create_webhook(
-                conn, member, data, rt.settings.allow_http_endpoints
-            )
+        return await service.create_webhook(conn, owner, data, rt.settings.allow_http_endpoints)
 
     @get("/webhooks")
-    async def webhooks(self, member: MemberDep, rt: RuntimeDep) -> WebhooksOut:
-        async with rt.pool.acquire() as conn:
-            return WebhooksOut(webhooks=await service.list_webhooks(conn, member))
+    async def webhooks(self, owner: OwnerDep, conn: ConnDep) -> WebhooksOut:
+        return WebhooksOut(webhooks=await service.list_webhooks(conn, owner))
 
     @delete("/webhooks/{webhook_id:uuid}", status_code=HTTP_204_NO_CONTENT)
     async def delete_webhook(
-        self, webhook_id: FromPath[uuid.UUID], member: MemberDep, rt: RuntimeDep
+        self, webhook_id: FromPath[uuid.UUID], owner: OwnerDep, conn: ConnDep
     ) -> None:
-        async with rt.pool.acquire() as conn:
-            await service.delete_webhook(conn, member, webhook_id)
+        await service.delete_webhook(conn, owner, webhook_id)

@@ -19,7 +19,7 @@ from bartender.bars.schemas import (
     StaffIn,
     StaffPatch,
 )
-from bartender.deps import MemberDep, RuntimeDep, UserIdDep
+from bartender.deps import ConnDep, ManagerDep, MemberDep, OwnerDep, RuntimeDep, UserIdDep
 
 
 class BarsController(Controller):
@@ -27,51 +27,43 @@ class BarsController(Controller):
     tags = ["bars"]
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, data: JSONBody[BarIn], user_id: UserIdDep, rt: RuntimeDep) -> BarOut:
-        async with rt.pool.acquire() as conn:
-            return await service.create_bar(conn, user_id, data)
+    async def create(self, data: JSONBody[BarIn], user_id: UserIdDep, conn: ConnDep) -> BarOut:
+        return await service.create_bar(conn, user_id, data)
 
     @get("/")
-    async def list(self, user_id: UserIdDep, rt: RuntimeDep) -> BarsOut:
-        async with rt.pool.acquire() as conn:
-            return BarsOut(bars=await service.list_bars(conn, user_id))
+    async def list(self, user_id: UserIdDep, conn: ConnDep) -> BarsOut:
+        return BarsOut(bars=await service.list_bars(conn, user_id))
 
     @get("/{bar_id:uuid}")
-    async def read(self, member: MemberDep, rt: RuntimeDep) -> BarOut:
-        async with rt.pool.acquire() as conn:
-            return await service.get_bar(conn, member)
+    async def read(self, member: MemberDep, conn: ConnDep) -> BarOut:
+        return await service.get_bar(conn, member)
 
     @patch("/{bar_id:uuid}")
-    async def update(self, data: JSONBody[BarPatch], member: MemberDep, rt: RuntimeDep) -> BarOut:
-        async with rt.pool.acquire() as conn:
-            return await service.patch_bar(conn, member, data)
+    async def update(self, data: JSONBody[BarPatch], owner: OwnerDep, conn: ConnDep) -> BarOut:
+        return await service.patch_bar(conn, owner, data)
 
     @get("/{bar_id:uuid}/staff")
-    async def staff(self, member: MemberDep, rt: RuntimeDep) -> MembersOut:
-        async with rt.pool.acquire() as conn:
-            return MembersOut(members=await service.list_members(conn, member))
+    async def staff(self, manager: ManagerDep, conn: ConnDep) -> MembersOut:
+        return MembersOut(members=await service.list_members(conn, manager))
 
     @post("/{bar_id:uuid}/staff", status_code=HTTP_201_CREATED)
     async def add_staff(
-        self, data: JSONBody[StaffIn], member: MemberDep, rt: RuntimeDep
+        self, data: JSONBody[StaffIn], manager: ManagerDep, conn: ConnDep, rt: RuntimeDep
     ) -> MemberOut:
-        async with rt.pool.acquire() as conn:
-            return await service.add_member(conn, rt.passwords, member, data)
+        return await service.add_member(conn, rt.passwords, manager, data)
 
     @patch("/{bar_id:uuid}/staff/{user:uuid}")
     async def set_role(
         self,
         user: FromPath[uuid.UUID],
         data: JSONBody[StaffPatch],
-        member: MemberDep,
-        rt: RuntimeDep,
+        manager: ManagerDep,
+        conn: ConnDep,
     ) -> MemberOut:
-        async with rt.pool.acquire() as conn:
-            return await service.set_role(conn, member, user, data.role)
+        return await service.set_role(conn, manager, user, data.role)
 
     @delete("/{bar_id:uuid}/staff/{user:uuid}", status_code=HTTP_204_NO_CONTENT)
     async def remove_staff(
-        self, user: FromPath[uuid.UUID], member: MemberDep, rt: RuntimeDep
+        self, user: FromPath[uuid.UUID], manager: ManagerDep, conn: ConnDep
     ) -> None:
-        async with rt.pool.acquire() as conn:
-            await service.remove_member(conn, member, user)
+        await service.remove_member(conn, manager, user)

@@ -112,30 +112,29 @@ async def get_bar(conn: asyncpg.Connection, member: Member) -> BarOut:
     return bar_out(row, member.role)
 
 
-async def patch_bar(conn: asyncpg.Connection, member: Member, data: BarPatch) -> BarOut:
-    member.require("owner")
+async def patch_bar(conn: asyncpg.Connection, owner: Member, data: BarPatch) -> BarOut:
+    """Change the bar's settings (the caller is its owner: routes inject OwnerDep)."""
     if isinstance(data.timezone, str):
         _check_timezone(data.timezone)
     await conn.execute(
         PATCH_BAR,
-        member.bar_id,
+        owner.bar_id,
         given(data.name),
         given(data.timezone),
         given(data.day_starts_at),
         given(data.lead_time_days),
         given(data.service_level),
     )
-    return await get_bar(conn, member)
+    return await get_bar(conn, owner)
 
 
-async def list_members(conn: asyncpg.Connection, member: Member) -> list[MemberOut]:
-    member.require("manager")
-    return [member_out(r) for r in await conn.fetch(MEMBERS, member.bar_id)]
+async def list_members(conn: asyncpg.Connection, manager: Member) -> list[MemberOut]:
+    return [member_out(r) for r in await conn.fetch(MEMBERS, manager.bar_id)]
 
 
 def _may_manage(actor: Member, target_role: str, new_role: str | None = None) -> None:
-    """Managers manage staff; owners manage managers too; nobody demotes or removes the owner."""
-    actor.require("manager")
+    """Owners manage managers; nobody demotes or removes the owner (the caller is at least a
+    manager: routes inject ManagerDep)."""
     if target_role == "owner":
         raise Forbidden("The owner cannot be demoted or removed.")
     for role in (target_role, new_role):
@@ -176,7 +175,6 @@ async def _target(conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID) -
 async def set_role(
     conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID, role: str
 ) -> MemberOut:
-    actor.require("manager")
     target = await _target(conn, actor, user_id)
     _may_manage(actor, target["role"], role)
     await conn.execute(SET_ROLE, actor.bar_id, user_id, role)
@@ -184,7 +182,6 @@ async def set_role(
 
 
 async def remove_member(conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID) -> None:
-    actor.require("manager")
     target = await _target(conn, actor, user_id)
     _may_manage(actor, target["role"])
     await conn.execute(REMOVE_MEMBER, actor.bar_id, user_id)

@@ -1,4 +1,4 @@
-"""HTTP route of the forecast (manager+). Thin: check the role, ask the forecaster."""
+"""HTTP route of the forecast (manager+: ManagerDep checks the role). Thin: ask the forecaster."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
-from bartender.deps import MemberDep, RuntimeDep
+from bartender.deps import ManagerDep, RuntimeDep
 
 
 class ForecastController(Controller):
@@ -18,11 +18,12 @@ class ForecastController(Controller):
     @get("/forecast")
     async def forecast(
         self,
-        member: MemberDep,
+        manager: ManagerDep,
         rt: RuntimeDep,
         horizon_days: Annotated[int, QueryParameter(ge=1, le=60)] = 14,
         include_history: Annotated[bool, QueryParameter()] = False,
     ) -> Response[bytes]:
-        member.require("manager")
-        result = await rt.forecaster.forecast(rt.pool, member.bar_id, horizon_days, include_history)
+        result = await rt.forecaster.forecast(
+            rt.pool, manager.bar_id, horizon_days, include_history
+        )
         return Response(content=msgspec.json.encode(result), media_type="application/json")
