@@ -7,6 +7,7 @@ import { store } from "../store.js";
 import { t, number, dateTime } from "../i18n.js";
 import { h, replace, debounce } from "../ui.js";
 import { api, request } from "../api.js";
+import { problemText, showErrors } from "../errors.js";
 import { pushSupported, alertsEnabled, enableAlerts, disableAlerts, onAlert, AlertsUnavailable } from "../alerts.js";
 
 const SAFETY_POLL_MS = 60_000; // live updates come with stock changes; this catches the rest
@@ -38,7 +39,7 @@ function notifySwitch(barId) {
       message = wanted ? t("alerts.on") : "";
     } catch (err) {
       message = err instanceof AlertsUnavailable ? t(`alerts.${err.reason}`)
-        : t("alerts.failed", { error: err.message || String(err) });
+        : t("alerts.failed", { error: err.problem ? problemText(err) : err.message || String(err) });
     }
     input.disabled = false;
     await show().catch(() => null);
@@ -93,8 +94,8 @@ function webhooksSection(barId) {
       url.value = "";
       await load();
     } catch (err) {
-      error.textContent = err.message || String(err);
       error.hidden = false;
+      showErrors(form, err, { summary: error }); // beside the URL, in the user's language
     }
   });
   load().catch(() => null);

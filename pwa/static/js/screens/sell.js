@@ -10,7 +10,7 @@
 
 import { registerScreen } from "../screens.js";
 import { store, stockLevel } from "../store.js";
-import { t, money, number, dateTime } from "../i18n.js";
+import { t, tn, money, number, dateTime } from "../i18n.js";
 import { h, replace, toast } from "../ui.js";
 import { sell, isInteractive } from "../sync.js";
 import { resolve } from "../outbox.js";
@@ -305,7 +305,7 @@ function render(container) {
     store.on("outbox", (entries) => {
       const sentNow = lastOutbox.filter((e) => e.status === "pending" && !isInteractive(e.id)
         && !entries.some((x) => x.id === e.id));
-      if (sentNow.length) toast(t("outbox.sent", { n: number(sentNow.length) }), "ok");
+      if (sentNow.length) toast(tn("outbox.sent", sentNow.length), "ok");
       // "will be sent automatically" was said of a sale the server has now refused
       if (view.waitingId && entries.some((e) => e.id === view.waitingId && e.status === "rejected")) {
         view.waitingId = null;
