@@ -9,7 +9,7 @@ import uuid
 from playwright.async_api import Page
 
 from tests.browser.devices import PHONE, TABLET, App, Devices, live
-from tests.support import PASSWORD, User
+from tests.support import PASSWORD, Api, User
 
 # name, category, price, cost: rows as a spreadsheet copies them (tab-separated)
 CATALOGUE = [
@@ -150,3 +150,18 @@ async def test_a_new_owner_opens_a_bar_and_staff_sell_from_a_phone(devices: Devi
     await page.click('a.tab[href="#/start"]')
     for step in ("products", "delivery", "staff", "sale"):
         await page.wait_for_selector(f'#start-steps [data-step="{step}"][data-done="true"]')
+
+
+async def test_an_empty_bar_says_what_is_missing(api: Api, devices: Devices) -> None:
+    bar = await api.bar()
+    staff = await api.member(bar, "staff")
+    phone = await devices.open(staff, viewport=PHONE, ready="#sell-empty")
+    text = await phone.page.text_content("#sell-empty") or ""
+    assert "manager adds the products" in text  # not "No product matches."
+    assert await phone.page.locator("#sell-empty a").count() == 0  # staff cannot add them
+    owner = await devices.open(
+        await api.login(bar.owner.email), viewport=PHONE, ready="#start-steps"
+    )
+    await owner.page.click('a.tab[href="#/sell"]')
+    await owner.page.click("#sell-empty a")
+    await owner.page.wait_for_selector("#bulk-form")

@@ -108,6 +108,16 @@ function renderCats(view) {
   }, name ?? t("sell.all"))));
 }
 
+/** Nothing to show: no match for the search, or a bar with no products yet (a manager gets
+ * the way to add them; staff are told whom to ask). */
+function emptyGrid() {
+  if ([...store.products.values()].some((p) => p.active)) return h("p", { class: "muted" }, t("sell.no_products"));
+  const manager = store.bar.role !== "staff";
+  return h("div", { class: "empty-state", id: "sell-empty" },
+    h("p", {}, t(manager ? "start.empty.products" : "sell.no_catalog")),
+    manager ? h("a", { class: "button primary", href: "#/products" }, t("start.step.products")) : null);
+}
+
 function renderGrid(view) {
   const pending = pendingQty();
   const q = fold(query.trim());
@@ -115,7 +125,7 @@ function renderGrid(view) {
   const products = [...store.products.values()]
     .filter((p) => p.active && (!category || p.category === category) && (!q || fold(p.name).includes(q)))
     .sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
-  replace(view.grid, products.length === 0 ? h("p", { class: "muted" }, t("sell.no_products")) : products.map((p) => {
+  replace(view.grid, products.length === 0 ? emptyGrid() : products.map((p) => {
     const inBasket = basket.get(p.id)?.qty || 0;
     return h("button", {
       type: "button", class: "tile", dataset: { productId: p.id, level: stockLevel(p), stock: String(p.stock) },
