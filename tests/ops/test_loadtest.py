@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bartender.loadtest.runner import Stage, targets_at
+from bartender.loadtest.runner import Stage, sales_due, targets_at
 from bartender.loadtest.thresholds import evaluate, parse_threshold
 from tests.support import spawn_server
 
@@ -55,6 +55,11 @@ def test_stages_ramp_linearly_from_the_previous_targets_and_jump_on_zero_duratio
     assert targets_at(stages, 10) == (100, 50)  # the 0 s stage jumped the rate
     assert targets_at(stages, 15) == (50, 25)
     assert targets_at(stages, 30) == (0, 0)
+    # the sales due are the rate's integral: none while ramping sockets, 50/s for 10 s after
+    # the jump, then half of that over the 10 s ramp down
+    assert sales_due(stages, 10) == 0
+    assert sales_due(stages, 30) == 250
+    assert sales_due([Stage(10, 0, 10)], 5) == 12.5
     with pytest.raises(ValueError):
         Stage.parse("10s:100")
 

@@ -22,6 +22,7 @@ def digest(result: dict[str, Any]) -> str:
             f"[{run['name']}] {run['sockets_opened']} sockets, {run['sales_ok']} sales "
             f"({run['sales_per_s']}/s; {run['sales_failed']} failed, {run['sales_retried']} "
             f"retried to success, {run['http_502']} x 502)",
+            f"  failed answers (retried or not): {run['problems'] or 'none'}",
             f"  ws connect ms p50/p95/p99: {run['ws_connect_p50_ms']}/{run['ws_connect_p95_ms']}"
             f"/{run['ws_connect_p99_ms']} ({run['connect_failures']} failed)",
             f"  sale ms p50/p95/p99: {run['sale_p50_ms']}/{run['sale_p95_ms']}/"

@@ -102,6 +102,22 @@ async def prepare(session: aiohttp.ClientSession, base_url: str, bars: int, stoc
     return Plan(base_url, token, products)
 
 
+def _seconds(header: str | None) -> float | None:
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:
+        return None
+
+
+def problem_type(status: int, text: str) -> str:
+    """`503 busy` from a problem document's `type`; the bare status for anything else."""
+    try:
+        kind = json.loads(text.split(": ", 1)[1]).get("type", "")
+    except (ValueError, IndexError, AttributeError):
+        kind = ""
+    return f"{status} {kind}".strip()
+
+
 class SaleDriver:
     """Sells one unit at a time; a transport error or a 5xx/429 is retried with the same sale
     id (the server answers a replay with the original result), at most SALE_ATTEMPTS times."""
@@ -111,6 +127,7 @@ class SaleDriver:
         self.plan = plan
         self.headers = {"Authorization": f"Bearer {plan.token}"}
         self.statuses: Counter[str] = Counter()  # every answer, retries included
+        self.problems: Counter[str] = Counter()  # "503 busy": failed answers by problem type
         self.retried = 0  # sales that needed more than one attempt and then succeeded
         self.committed: list[str] = []  # ids of the sales the server confirmed
 
@@ -120,9 +137,12 @@ class SaleDriver:
         body = {"id": sale_id, "items": [{"product_id": self.plan.bars[bar], "qty": 1}]}
         url = f"{self.plan.base_url}/api/bars/{bar}/sales"
         last = "no attempt"
+        retry_after: float | None = None
         for attempt in range(SALE_ATTEMPTS):
             if attempt:
-                await asyncio.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
+                backoff = min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5)
+                # the server's Retry-After (503 busy) when it gave one, within the same bound
+                await asyncio.sleep(min(2.0, retry_after) if retry_after else backoff)
             try:
                 async with self.session.post(url, headers=self.headers, json=body) as r:
                     self.statuses[str(r.status)] += 1
@@ -132,11 +152,14 @@ class SaleDriver:
                         self.retried += attempt > 0
                         return seq
                     last = f"{r.status}: {(await r.text())[:200]}"
+                    self.problems[problem_type(r.status, last)] += 1
+                    retry_after = _seconds(r.headers.get("Retry-After"))
                     if r.status not in RETRYABLE:
                         break
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self.statuses[type(exc).__name__] += 1
                 last = type(exc).__name__
+                retry_after = None
         raise RuntimeError(f"sale failed after retries ({last})")
 
     async def final_seqs(self) -> dict[str, int]:
@@ -165,6 +188,7 @@ class ReferenceDriver:
         self.pending: dict[str, asyncio.Queue[int]] = {bar: asyncio.Queue() for bar in bars}
         self.lock = asyncio.Lock()
         self.statuses: Counter[str] = Counter()
+        self.problems: Counter[str] = Counter()
         self.retried = 0
         self.committed: list[str] = []
         self.reader = asyncio.create_task(self._read_acks())
