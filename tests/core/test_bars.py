@@ -281,3 +281,23 @@ async def test_new_account_needs_name_and_password(api: Api) -> None:
     )
     fields = {e["field"] for e in problem(r, 400, "invalid_request")["errors"]}
     assert fields == {"name", "password"}
+
+
+async def test_time_zones_postgresql_does_not_know_are_400(api: Api) -> None:
+    """Python's zoneinfo accepts these; PostgreSQL does not, and every sale then failed."""
+    owner = await api.user()
+    bar = await api.bar(owner)
+    for zone in ("localtime", "right/UTC", "posix/Europe/Paris", "posixrules", "Nowhere/City"):
+        body = {"name": "Chez Test", "currency": "XOF", "timezone": zone}
+        r = await api.http.post("/api/bars", headers=owner.headers, json=body)
+        assert [e["field"] for e in problem(r, 400, "invalid_request")["errors"]] == ["timezone"]
+        r = await api.http.patch(
+            f"/api/bars/{bar.id}", headers=owner.headers, json={"timezone": zone}
+        )
+        assert [e["field"] for e in problem(r, 400, "invalid_request")["errors"]] == ["timezone"]
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}", headers=owner.headers, json={"timezone": "America/Sao_Paulo"}
+    )
+    assert r.status_code == 200 and r.json()["timezone"] == "America/Sao_Paulo", r.text
+    product = await api.product(bar, stock=3)
+    assert (await api.sell(bar, {product: 1})).status_code == 201  # the zone works in SQL

@@ -77,13 +77,20 @@ def member_out(row: asyncpg.Record) -> MemberOut:
     )
 
 
-def _check_timezone(name: str) -> None:
+# PostgreSQL turns every sale's time into the bar's business day: a zone it does not know
+# (`localtime`, `right/UTC`, `posix/...`, which Python's zoneinfo accepts) would fail every
+# sale later, so a zone must be known to both.
+ZONE_KNOWN = "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)"
+
+
+async def _check_timezone(conn: asyncpg.Connection, name: str) -> None:
     try:
         zoneinfo.ZoneInfo(name)
+        known = await conn.fetchval(ZONE_KNOWN, name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequest(
-            [{"field": "timezone", "message": f"unknown IANA time zone {name!r}"}]
-        ) from None
+        known = False
+    if not known:
+        raise InvalidRequest([{"field": "timezone", "message": f"unknown IANA time zone {name!r}"}])
 
 
 async def create_bar(conn: asyncpg.Connection, user_id: uuid.UUID, data: BarIn) -> BarOut:
@@ -91,7 +98,7 @@ async def create_bar(conn: asyncpg.Connection, user_id: uuid.UUID, data: BarIn) 
         raise InvalidRequest(
             [{"field": "currency", "message": f"unsupported ISO 4217 currency {data.currency!r}"}]
         )
-    _check_timezone(data.timezone)
+    await _check_timezone(conn, data.timezone)
     async with conn.transaction():
         bar_id = await conn.fetchval(
             INSERT_BAR, data.name.strip(), data.currency, data.timezone, data.day_starts_at
@@ -115,7 +122,7 @@ async def get_bar(conn: asyncpg.Connection, member: Member) -> BarOut:
 async def patch_bar(conn: asyncpg.Connection, owner: Member, data: BarPatch) -> BarOut:
     """Change the bar's settings (the caller is its owner: routes inject OwnerDep)."""
     if isinstance(data.timezone, str):
-        _check_timezone(data.timezone)
+        await _check_timezone(conn, data.timezone)
     await conn.execute(
         PATCH_BAR,
         owner.bar_id,
