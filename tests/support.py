@@ -92,6 +92,7 @@ async def start_server(settings: Settings) -> AsyncIterator[RunningServer]:
         lifespan="on",
         log_level="warning",
         ws_per_message_deflate=False,
+        proxy_headers=False,  # as `bartender serve`: the app reads X-Forwarded-For itself
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

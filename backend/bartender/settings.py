@@ -76,6 +76,10 @@ class Settings:
     login_window_s: int = _env("BARTENDER_LOGIN_WINDOW_S", 15 * 60)
     login_max_failures_per_email: int = _env("BARTENDER_LOGIN_MAX_PER_EMAIL", 5)
     login_max_failures_per_address: int = _env("BARTENDER_LOGIN_MAX_PER_ADDRESS", 30)
+    # peers whose X-Forwarded-For is believed (comma-separated addresses or CIDR networks)
+    trusted_proxies: str = _env("BARTENDER_TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
+    # a spent refresh token presented again this soon returns the same successor pair
+    refresh_grace_s: int = _env("BARTENDER_REFRESH_GRACE_S", 60)
     max_body_bytes: int = _env("BARTENDER_MAX_BODY_BYTES", 64 * 1024)
     allow_http_endpoints: bool = _env("BARTENDER_ALLOW_HTTP_ENDPOINTS", False)
     # In-process history of recent stock transactions per bar (polling `since`, ws replay).

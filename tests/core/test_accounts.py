@@ -7,6 +7,7 @@ import time
 import jwt
 import pytest
 
+from bartender.accounts.throttle import client_address
 from bartender.settings import Settings
 from tests.support import PASSWORD, Api, make_settings
 
@@ -144,30 +145,75 @@ class TestThrottle:
             database_url, login_max_failures_per_email=3, login_max_failures_per_address=6
         )
 
-    async def test_failures_per_email_are_throttled(self, api: Api) -> None:
+    async def login(self, api: Api, email: str, password: str, address: str):
+        # the test client is on loopback, a trusted proxy by default: it names the client
+        return await api.http.post(
+            "/api/auth/login",
+            json={"email": email, "password": password},
+            headers={"X-Forwarded-For": f"198.51.100.99, {address}"},
+        )
+
+    async def test_failures_per_account_and_address_are_throttled(self, api: Api) -> None:
         user = await api.user()
         for _ in range(3):
-            r = await api.http.post(
-                "/api/auth/login", json={"email": user.email, "password": "wrong-wrong"}
-            )
+            r = await self.login(api, user.email, "wrong-wrong", "203.0.113.1")
             problem(r, 401, "invalid_credentials")
-        blocked = await api.http.post(
-            "/api/auth/login", json={"email": user.email, "password": PASSWORD}
-        )
+        blocked = await self.login(api, user.email, PASSWORD, "203.0.113.1")
         problem(blocked, 429, "too_many_attempts")
         assert 0 < int(blocked.headers["retry-after"]) <= 900
+        # the attacker slows down only itself: the owner's phone elsewhere logs in, at once
+        r = await self.login(api, user.email, PASSWORD, "192.0.2.50")
+        assert r.status_code == 200, r.text
+        # and another account from the attacker's address is not locked either
+        other = await api.user()
+        r = await self.login(api, other.email, PASSWORD, "203.0.113.1")
+        assert r.status_code == 200, r.text
 
     async def test_failures_per_address_are_throttled(self, api: Api) -> None:
         user = await api.user()
         for i in range(6):
-            await api.http.post(
-                "/api/auth/login",
-                json={"email": f"nobody{i}@example.com", "password": "wrong-wrong"},
-            )
-        blocked = await api.http.post(
-            "/api/auth/login", json={"email": user.email, "password": PASSWORD}
-        )
+            await self.login(api, f"nobody{i}@example.com", "wrong-wrong", "203.0.113.2")
+        blocked = await self.login(api, user.email, PASSWORD, "203.0.113.2")
         problem(blocked, 429, "too_many_attempts")
+        r = await self.login(api, user.email, PASSWORD, "203.0.113.3")
+        assert r.status_code == 200, r.text
+
+    async def test_a_success_does_not_reset_the_address_budget(self, api: Api) -> None:
+        attacker = await api.user()
+        for i in range(6):
+            await self.login(api, f"nobody{i}@example.com", "wrong-wrong", "203.0.113.4")
+            if i == 3:  # the attacker's own account, between guesses
+                assert (await self.login(api, attacker.email, PASSWORD, "203.0.113.4")).is_success
+        problem(
+            await self.login(api, attacker.email, PASSWORD, "203.0.113.4"), 429, "too_many_attempts"
+        )
+
+
+class TestThrottleBehindUntrustedPeer:
+    @pytest.fixture
+    def settings(self, database_url: str) -> Settings:
+        return make_settings(
+            database_url,
+            login_max_failures_per_email=3,
+            login_max_failures_per_address=6,
+            trusted_proxies="",  # no proxy trusted: X-Forwarded-For is the client's own claim
+        )
+
+    async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(self, api: Api) -> None:
+        user = await api.user()
+        for i in range(3):  # a forged, different address each time
+            r = await api.http.post(
+                "/api/auth/login",
+                json={"email": user.email, "password": "wrong-wrong"},
+                headers={"X-Forwarded-For": f"203.0.113.{10 + i}"},
+            )
+            problem(r, 401, "invalid_credentials")
+        r = await api.http.post(
+            "/api/auth/login",
+            json={"email": user.email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "192.0.2.1"},
+        )
+        problem(r, 429, "too_many_attempts")
 
 
 async def test_passwords_are_argon2_hashed(api: Api) -> None:
@@ -176,3 +222,21 @@ async def test_passwords_are_argon2_hashed(api: Api) -> None:
         "SELECT password_hash FROM users WHERE id = $1", user.id
     )
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+@pytest.mark.parametrize(
+    "peer, forwarded, trusted, expected",
+    [
+        ("127.0.0.1", ["203.0.113.7"], "127.0.0.1/32,::1/128", "203.0.113.7"),
+        # hops left of the first untrusted one are the client's own claims
+        ("127.0.0.1", ["6.6.6.6, 203.0.113.7"], "127.0.0.1/32", "203.0.113.7"),
+        # a chain of trusted proxies is walked through
+        ("::1", ["203.0.113.7, 10.0.0.2", "10.0.0.3"], "::1, 10.0.0.0/8", "203.0.113.7"),
+        ("198.51.100.1", ["203.0.113.7"], "127.0.0.1/32", "198.51.100.1"),
+        ("127.0.0.1", ["203.0.113.7"], "", "127.0.0.1"),
+        ("127.0.0.1", [], "127.0.0.1/32", "127.0.0.1"),
+        ("127.0.0.1", ["garbage"], "127.0.0.1/32", "garbage"),
+    ],
+)
+def test_client_address(peer: str, forwarded: list[str], trusted: str, expected: str) -> None:
+    assert client_address(peer, forwarded, trusted) == expected

@@ -16,11 +16,16 @@ from bartender.accounts.schemas import (
     SignupIn,
     SignupOut,
 )
+from bartender.accounts.throttle import client_address
 from bartender.deps import ConnDep, RuntimeDep, UserIdDep
+from bartender.runtime import Runtime
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def login_address(request: Request, rt: Runtime) -> str:
+    """Who is logging in, for throttling: X-Forwarded-For counts only from trusted proxies."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getall("x-forwarded-for", [])
+    return client_address(peer, forwarded, rt.settings.trusted_proxies)
 
 
 class AuthController(Controller):
@@ -36,7 +41,7 @@ class AuthController(Controller):
         self, data: JSONBody[LoginIn], rt: RuntimeDep, conn: ConnDep, request: Request
     ) -> SessionOut:
         return await service.login(
-            conn, rt.passwords, rt.tokens, rt.throttle, data, client_address(request)
+            conn, rt.passwords, rt.tokens, rt.throttle, data, login_address(request, rt)
         )
 
     @post("/refresh", status_code=HTTP_200_OK)
