@@ -72,11 +72,16 @@ async def prepare(session: aiohttp.ClientSession, base_url: str, bars: int, stoc
     products: dict[str, str] = {}
 
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        async with session.post(f"{base_url}{path}", headers=headers, json=body) as r:
-            if r.status != 201:
-                raise RuntimeError(f"POST {path} answered {r.status}: {await r.text()}")
-            answer: dict[str, Any] = await r.json()
-            return answer
+        # a busy server (503) applied nothing: try again, a bounded number of times
+        for attempt in range(SALE_ATTEMPTS):
+            async with session.post(f"{base_url}{path}", headers=headers, json=body) as r:
+                if r.status == 201:
+                    answer: dict[str, Any] = await r.json()
+                    return answer
+                if r.status not in RETRYABLE or attempt == SALE_ATTEMPTS - 1:
+                    raise RuntimeError(f"POST {path} answered {r.status}: {await r.text()}")
+            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+        raise AssertionError("unreachable")
 
     async def make_bar(i: int) -> None:
         bar = await post(
@@ -98,7 +103,7 @@ async def prepare(session: aiohttp.ClientSession, base_url: str, bars: int, stoc
         )
         products[bar["id"]] = product["id"]
 
-    await gather_bounded([make_bar(i) for i in range(bars)], 16)
+    await gather_bounded([make_bar(i) for i in range(bars)], 8)
     return Plan(base_url, token, products)
 
 
