@@ -6,7 +6,8 @@
 Each round opens a fresh browser context (empty HTTP cache, no service worker) throttled through
 the DevTools protocol (`Network.emulateNetworkConditions`, default the "slow 3G" profile of the
 issue: 2 s round trip, 400 kbit/s both ways), then measures how long until the login form is
-visible, logs in as the demo's staff member and measures until the product grid is shown.
+visible and until the app has taken it over (usable), logs in as the demo's staff member and
+measures until the product grid is shown.
 It prints one JSON line: the median of each figure, requests and bytes on the wire (compressed
 size, headers included) up to the login form and up to the grid, and which JavaScript modules
 staff downloaded.
@@ -24,6 +25,10 @@ from typing import Any
 from playwright.async_api import Browser, async_playwright
 
 STAFF = ("staff@chezfatou.demo", "moussa-staff-2026")
+PAINTED = """new Promise((resolve) => new PerformanceObserver((list, observer) => {
+  const fcp = list.getEntries().find((e) => e.name === "first-contentful-paint");
+  if (fcp) { observer.disconnect(); resolve(fcp.startTime); }
+}).observe({ type: "paint", buffered: true }))"""
 
 
 async def one_round(browser: Browser, base_url: str, rtt_ms: int, kbit: int) -> dict[str, Any]:
@@ -54,7 +59,13 @@ async def one_round(browser: Browser, base_url: str, rtt_ms: int, kbit: int) -> 
     started = time.perf_counter()
     await page.goto(base_url, wait_until="commit")
     await page.wait_for_selector("input[name=email]", state="visible", timeout=120_000)
-    login_s = time.perf_counter() - started
+    # shown means painted: the stylesheet is render-blocking, so the form is on screen at the
+    # first contentful paint when the HTML carries it, or when it is inserted if later
+    fcp_ms = await page.evaluate(PAINTED)
+    login_s = max(time.perf_counter() - started, fcp_ms / 1000)
+    # the app took the form over (a server-rendered first-visit form is not usable before)
+    await page.wait_for_selector("form.login:not(.prelogin)", timeout=120_000)
+    usable_s = time.perf_counter() - started
     login_requests, login_bytes = len(urls), sum(wire.values())
 
     await page.fill("input[name=email]", STAFF[0])
@@ -68,6 +79,7 @@ async def one_round(browser: Browser, base_url: str, rtt_ms: int, kbit: int) -> 
     await context.close()
     return {
         "login_form_s": login_s,
+        "login_usable_s": usable_s,
         "login_requests": login_requests,
         "login_kb": login_bytes / 1000,
         "sell_grid_after_login_s": grid_s,
