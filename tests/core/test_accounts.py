@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -117,7 +118,11 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api: Api) -> None:
         "/api/bars", headers={"Authorization": f"Bearer {rotated['access_token']}"}
     )
     assert ok.status_code == 200
-    # replaying the spent token: 401, and the whole login (family) is revoked
+    # replaying the spent token after the grace: 401, and the whole login (family) is revoked
+    await api.server.rt.pool.execute(
+        "UPDATE refresh_tokens SET used_at = used_at - interval '61 seconds' WHERE user_id = $1",
+        user.id,
+    )
     reuse = await api.http.post("/api/auth/refresh", json={"refresh_token": user.refresh_token})
     problem(reuse, 401, "unauthenticated")
     after = await api.http.post(
@@ -128,6 +133,37 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api: Api) -> None:
     other = await api.login(user.email)
     fresh = await api.http.post("/api/auth/refresh", json={"refresh_token": other.refresh_token})
     assert fresh.status_code == 200
+
+
+async def test_a_retried_refresh_within_the_grace_gets_the_same_pair(api: Api) -> None:
+    """A lost answer (flaky Wi-Fi) or two tabs refreshing at once must not log the phone out."""
+    user = await api.user()
+
+    async def refresh(token: str):
+        return await api.http.post("/api/auth/refresh", json={"refresh_token": token})
+
+    first, second = [await refresh(user.refresh_token) for _ in range(2)]
+    assert first.status_code == second.status_code == 200, second.text
+    pair = ("access_token", "refresh_token")
+    assert [first.json()[k] for k in pair] == [second.json()[k] for k in pair]
+    # both at once: one spends it, the other gets the same successor
+    successor = first.json()["refresh_token"]
+    racing = await asyncio.gather(refresh(successor), refresh(successor))
+    assert [r.status_code for r in racing] == [200, 200]
+    assert len({r.json()["refresh_token"] for r in racing}) == 1
+    assert racing[0].json()["refresh_token"] != successor
+    # the successor works as usual, and the login goes on
+    after = await refresh(racing[0].json()["refresh_token"])
+    assert after.status_code == 200, after.text
+    ok = await api.http.get(
+        "/api/bars", headers={"Authorization": f"Bearer {after.json()['access_token']}"}
+    )
+    assert ok.status_code == 200
+    # after a logout the grace is over: the spent token is refused
+    latest = after.json()["refresh_token"]
+    r = await api.http.post("/api/auth/logout", json={"refresh_token": latest})
+    assert r.status_code == 204
+    problem(await refresh(user.refresh_token), 401, "unauthenticated")
 
 
 async def test_refresh_token_lives_30_days(api: Api) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import asyncpg
@@ -60,14 +61,22 @@ async def signup(conn: asyncpg.Connection, passwords: Passwords, data: SignupIn)
 
 
 async def _session(
-    conn: asyncpg.Connection, tokens: Tokens, user: asyncpg.Record, refresh_token: str
+    conn: asyncpg.Connection,
+    tokens: Tokens,
+    user: asyncpg.Record,
+    refresh_token: str,
+    issued_at: int | None = None,
 ) -> SessionOut:
+    ttl = tokens.settings.access_token_ttl_s
     return SessionOut(
         access_token=tokens.access_token(
-            user["id"], await tokens.family_of(conn, refresh_token)  # `sid`: ends its sockets
+            user["id"],
+            await tokens.family_of(conn, refresh_token),  # `sid`: ends its sockets
+            issued_at,
         ),
         refresh_token=refresh_token,
-        expires_in=tokens.settings.access_token_ttl_s,
+        # a refresh answered again within the grace: the same token, expiring as first issued
+        expires_in=ttl if issued_at is None else max(1, issued_at + ttl - int(time.time())),
         user=user_out(user),
         memberships=await memberships_of(conn, user["id"]),
     )
@@ -93,11 +102,11 @@ async def login(
 
 
 async def refresh(conn: asyncpg.Connection, tokens: Tokens, refresh_token: str) -> SessionOut:
-    user_id, new_refresh = await tokens.rotate_refresh(conn, refresh_token)
-    user = await conn.fetchrow(USER_BY_ID, user_id)
+    rotation = await tokens.rotate_refresh(conn, refresh_token)
+    user = await conn.fetchrow(USER_BY_ID, rotation.user_id)
     if user is None:
         raise Unauthenticated("This account no longer exists.")
-    return await _session(conn, tokens, user, new_refresh)
+    return await _session(conn, tokens, user, rotation.refresh_token, rotation.issued_at)
 
 
 async def me(conn: asyncpg.Connection, user_id: uuid.UUID) -> MeOut:

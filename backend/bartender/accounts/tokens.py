@@ -1,8 +1,18 @@
-"""Short-lived JWT access tokens and rotating, reuse-detecting refresh tokens."""
+"""Short-lived JWT access tokens and rotating, reuse-detecting refresh tokens.
+
+A refresh token is spent once and replaced by its successor. Presented again within
+`refresh_grace_s` of being spent (the answer was lost on flaky Wi-Fi, two tabs refreshed at
+once), it returns the same successor pair instead of logging the phone out: the successor is
+derived from the spent token with the server's secret (so it need not be stored, only its
+hash is) and the access token is signed with the spend time as `iat` (so it is the same
+token). Presented later, it means the token was stolen or replayed: the family is revoked.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -29,7 +39,13 @@ VALUES ($1, $2, $3, now() + make_interval(secs => $4))
 SPEND_REFRESH = """
 UPDATE refresh_tokens SET used_at = now()
 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-RETURNING family_id, user_id
+RETURNING family_id, user_id, used_at
+"""
+# A token spent within the grace, of a login still live: its successor pair is answered again.
+SPENT_WITHIN_GRACE = """
+SELECT family_id, user_id, used_at FROM refresh_tokens
+WHERE token_hash = $1 AND used_at > now() - make_interval(secs => $2)
+  AND revoked_at IS NULL AND expires_at > now()
 """
 FIND_REFRESH = "SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = $1"
 FIND_FAMILY = "SELECT family_id FROM refresh_tokens WHERE token_hash = $1"
@@ -50,6 +66,16 @@ class AccessClaims:
     session_id: str | None  # the refresh family (absent from tokens made before it existed)
 
 
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """A spent refresh token's successor: the same on a retry within the grace."""
+
+    user_id: uuid.UUID
+    family_id: uuid.UUID
+    refresh_token: str
+    issued_at: int  # the spend time (unix s): the successor access token's `iat`
+
+
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -67,10 +93,16 @@ class Tokens:
             secret = await pool.fetchval(READ_SECRET)
         return cls(settings, secret)
 
-    def access_token(self, user_id: uuid.UUID | str, session_id: uuid.UUID | None = None) -> str:
+    def access_token(
+        self,
+        user_id: uuid.UUID | str,
+        session_id: uuid.UUID | None = None,
+        issued_at: int | None = None,
+    ) -> str:
         """`session_id` (claim `sid`) is the login's refresh family: revoking it ends the
-        websockets opened with this token (realtime/hub.py)."""
-        now = int(time.time())
+        websockets opened with this token (realtime/hub.py). `issued_at` (default now) makes
+        the same claims, hence the same token, again (refresh grace)."""
+        now = int(time.time()) if issued_at is None else issued_at
         claims = {
             "sub": str(user_id),
             "iat": now,
@@ -100,10 +132,19 @@ class Tokens:
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthenticated("Invalid access token.") from None
 
+    def _successor(self, token: str) -> str:
+        """The refresh token that replaces `token`: derived, so a retry gets it again."""
+        mac = hmac.new(self._secret.encode(), b"refresh-successor:" + token.encode(), "sha256")
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
     async def issue_refresh(
-        self, conn: asyncpg.Connection, user_id: uuid.UUID, family_id: uuid.UUID | None = None
+        self,
+        conn: asyncpg.Connection,
+        user_id: uuid.UUID,
+        family_id: uuid.UUID | None = None,
+        token: str | None = None,
     ) -> str:
-        token = secrets.token_urlsafe(32)
+        token = token or secrets.token_urlsafe(32)
         await conn.execute(
             INSERT_REFRESH,
             _digest(token),
@@ -113,18 +154,24 @@ class Tokens:
         )
         return token
 
-    async def rotate_refresh(self, conn: asyncpg.Connection, token: str) -> tuple[uuid.UUID, str]:
+    async def rotate_refresh(self, conn: asyncpg.Connection, token: str) -> Rotation:
         """Spend `token` and issue its successor in the same family.
 
-        A token presented a second time means it was stolen or replayed: the whole family
-        (that login on every device it reached) is revoked.
+        A token presented a second time within the grace gets the same successor; later, it
+        means it was stolen or replayed: the whole family (that login on every device it
+        reached) is revoked.
         """
         digest = _digest(token)
+        successor = self._successor(token)
         async with conn.transaction():
             row = await conn.fetchrow(SPEND_REFRESH, digest)
             if row is not None:
-                new = await self.issue_refresh(conn, row["user_id"], row["family_id"])
-                return row["user_id"], new
+                await self.issue_refresh(conn, row["user_id"], row["family_id"], successor)
+        if row is None:
+            row = await conn.fetchrow(SPENT_WITHIN_GRACE, digest, self.settings.refresh_grace_s)
+        if row is not None:
+            issued_at = int(row["used_at"].timestamp())
+            return Rotation(row["user_id"], row["family_id"], successor, issued_at)
         known = await conn.fetchrow(FIND_REFRESH, digest)
         if known is not None and known["used_at"] is not None:
             await conn.execute(REVOKE_FAMILY, known["family_id"])
