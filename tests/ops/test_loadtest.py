@@ -176,3 +176,23 @@ def test_the_built_wheel_carries_the_load_tester_and_it_runs_from_a_fresh_venv(
     )
     assert help_text.returncode == 0, help_text.stderr
     assert "--threshold" in help_text.stdout and "--role" in help_text.stdout
+
+
+def test_the_time_series_goes_to_csv_and_a_png_plot(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot is the optional `plot` extra")
+    from bartender.loadtest.report import write_csv, write_plot
+    from bartender.loadtest.stats import TimeSeries
+
+    series = TimeSeries(started=100.0, max_seconds=10)
+    for second in range(5):
+        bucket = series.at(100.0 + second + 0.5)
+        bucket.sockets = 10
+        bucket.sales_ok = 3
+        bucket.sale_latencies_s += [0.010, 0.020, 0.030 + second / 100]
+        bucket.deliveries = 30
+    write_csv(series, tmp_path / "run.csv")
+    rows = list(csv.DictReader((tmp_path / "run.csv").read_text().splitlines()))
+    assert len(rows) == 5 and rows[4]["sale_p95_ms"] == "70.0" and rows[0]["deliveries"] == "30"
+    write_plot(series, tmp_path / "run.png", "test")
+    png = (tmp_path / "run.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
