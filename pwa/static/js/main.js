@@ -12,6 +12,7 @@ import { startSync, kick } from "./sync.js";
 import { screensFor, getScreen } from "./screens.js";
 import { h, replace, debounce } from "./ui.js";
 import { renderLogin } from "./login.js";
+import { problemText } from "./errors.js";
 import "./screens/index.js";
 
 const STATIC = document.documentElement.dataset.static;
@@ -272,7 +273,7 @@ async function showSession(session) {
   try {
     await pickBar();
   } catch (err) {
-    replace(main, h("p", { class: "error", role: "alert" }, t("error.load"), " ", String(err.message || err)));
+    replace(main, h("p", { class: "error", role: "alert" }, t("error.load"), " ", problemText(err)));
   }
 }
 

@@ -17,6 +17,7 @@ import { resolve } from "../outbox.js";
 import { askQuantity } from "../keypad.js";
 import { managerOf } from "../review.js";
 import { showReceipt } from "./receipt.js";
+import { problemText } from "../errors.js";
 
 const MAX_QTY = 999;
 let category = null;
@@ -239,7 +240,7 @@ async function doSell(view) {
       putBack(lines);
       const problem = result.problem || {};
       if (problem.type === "insufficient_stock" && basket.has(problem.product_id)) shortOf(view, problem);
-      else view.say("rejected", problem.detail || problem.title || t("sell.refused"));
+      else view.say("rejected", problem.type ? problemText({ problem }) : t("sell.refused"));
     } else if (result.kind === "stopped") {
       putBack(lines);
       view.say("stopped", t("sell.stopped", { hours: number(Math.round(store.offlineGraceMs / 3600_000)) }));
@@ -250,7 +251,7 @@ async function doSell(view) {
     }
   } catch (err) {
     putBack(lines);
-    view.say("error", String(err.message || err));
+    view.say("error", problemText(err));
   } finally {
     view.sending = false;
     view.redraw();
@@ -280,7 +281,7 @@ function reviewForm(view, entry) {
 function outboxEntry(view, e) {
   const refused = e.status === "rejected";
   const manager = ["manager", "owner"].includes(store.bar.role);
-  const reason = e.problem?.type === "insufficient_stock" ? t("sell.only_left", { n: number(e.problem.available) }) : (e.problem?.detail || e.problem?.title || "");
+  const reason = e.problem?.type === "insufficient_stock" ? t("sell.only_left", { n: number(e.problem.available) }) : (e.problem?.type ? problemText(e) : "");
   const slot = h("div", { class: "review-slot" });
   return h("li", { class: `outbox-entry ${e.status}`, dataset: { saleId: e.id, status: e.status } },
     h("span", { class: `badge ${e.status}` }, t(`outbox.${e.status}`)),
