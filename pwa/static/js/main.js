@@ -267,7 +267,12 @@ async function showSession(session) {
     $("tabs").hidden = true;
     if (cleanup) { cleanup(); cleanup = null; }
     main.dataset.screen = "login";
+    // a first visit's server-rendered form: what was typed there, and where, carries over
+    const typed = [...main.querySelectorAll(".prelogin input")].map((input) => [input.name, input.value]);
+    const focused = document.activeElement?.closest(".prelogin") ? document.activeElement.name : null;
     renderLogin(main);
+    for (const [name, value] of typed) if (value) main.querySelector(`input[name="${name}"]`).value = value;
+    if (focused) main.querySelector(`input[name="${focused}"]`)?.focus();
     return;
   }
   try {
