@@ -18,117 +18,122 @@ function draftFor(barId) {
   return drafts.get(barId);
 }
 
-function render(container) {
-  const draft = draftFor(store.bar.id);
-  const counted = draft.counted; // product_id -> counted (only lines the manager filled)
-  const table = h("table", { class: "data stack", id: "count-table" });
-  const summary = h("div", { class: "summary", id: "count-summary", "aria-live": "polite" });
-  const message = h("p", { class: "feedback", id: "count-feedback", role: "status", "aria-live": "polite" });
-  const review = h("button", { type: "button", class: "primary big", id: "count-review" }, t("count.review"));
-  const currency = store.bar.currency;
+// ---------- parts of the screen; `view` holds the draft and the elements they draw into ----------
+function signed(n) { return n > 0 ? `+${number(n)}` : number(n); }
 
-  function variance(p) {
-    const c = counted.get(p.id);
-    return c === undefined ? null : c - p.stock;
-  }
+function varianceOf(view, p) {
+  const c = view.counted.get(p.id);
+  return c === undefined ? null : c - p.stock;
+}
 
-  function drawRows() {
-    const products = [...store.products.values()].filter((p) => p.active).sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
-    replace(table,
-      h("thead", {}, h("tr", {},
-        h("th", { scope: "col" }, t("product.name")), h("th", { scope: "col", class: "num" }, t("count.expected")),
-        h("th", { scope: "col", class: "num" }, t("count.counted")), h("th", { scope: "col", class: "num" }, t("count.variance")),
-        h("th", { scope: "col", class: "num" }, t("count.value")))),
-      h("tbody", {}, products.map((p) => {
-        const v = variance(p);
-        const input = h("input", {
-          type: "number", min: 0, max: 100000, inputmode: "numeric", class: "count-input", name: `counted-${p.id}`,
-          "aria-label": t("count.counted_for", { name: p.name }), value: counted.has(p.id) ? counted.get(p.id) : "",
-        });
-        input.addEventListener("input", () => {
-          const n = input.value === "" ? null : Number(input.value);
-          if (n === null || !Number.isInteger(n) || n < 0) counted.delete(p.id); else counted.set(p.id, n);
-          updateRow(row, p);
-          drawSummary(false);
-        });
-        const row = h("tr", { dataset: { productId: p.id } },
-          h("th", { scope: "row" }, p.name),
-          h("td", { class: "num expected", "data-label": t("count.expected") }, number(p.stock)),
-          h("td", { class: "num", "data-label": t("count.counted") }, input),
-          h("td", { class: `num variance ${v < 0 ? "neg" : v > 0 ? "pos" : ""}`, "data-label": t("count.variance") }, v === null ? "" : signed(v)),
-          h("td", { class: "num value", "data-label": t("count.value") }, v === null ? "" : money(v * p.price, currency)));
-        return row;
-      })));
-  }
+function updateRow(view, row, p) {
+  const v = varianceOf(view, p);
+  row.querySelector(".expected").textContent = number(p.stock);
+  const cell = row.querySelector(".variance");
+  cell.textContent = v === null ? "" : signed(v);
+  cell.className = `num variance ${v < 0 ? "neg" : v > 0 ? "pos" : ""}`;
+  row.querySelector(".value").textContent = v === null ? "" : money(v * p.price, view.currency);
+}
 
-  function signed(n) { return n > 0 ? `+${number(n)}` : number(n); }
-
-  function updateRow(row, p) {
-    const v = variance(p);
-    row.querySelector(".expected").textContent = number(p.stock);
-    const cell = row.querySelector(".variance");
-    cell.textContent = v === null ? "" : signed(v);
-    cell.className = `num variance ${v < 0 ? "neg" : v > 0 ? "pos" : ""}`;
-    row.querySelector(".value").textContent = v === null ? "" : money(v * p.price, currency);
-  }
-
-  function drawSummary(confirming) {
-    const lines = [...counted].map(([id, c]) => ({ p: store.products.get(id), c })).filter((l) => l.p);
-    const total = lines.reduce((sum, l) => sum + (l.c - l.p.stock) * l.p.price, 0);
-    const changed = lines.filter((l) => l.c !== l.p.stock);
-    replace(summary,
-      h("p", {}, tn("count.summary", lines.length, { changed: number(changed.length) }), " ",
-        h("strong", { id: "count-total-value" }, money(total, currency))),
-      confirming ? h("div", { class: "confirm", role: "dialog", "aria-modal": "false", "aria-labelledby": "count-confirm-title" },
-        h("h2", { id: "count-confirm-title" }, t("count.confirm_title")),
-        h("ul", {}, changed.map((l) => h("li", {}, `${l.p.name}: ${number(l.p.stock)} → ${number(l.c)} (${signed(l.c - l.p.stock)}, ${money((l.c - l.p.stock) * l.p.price, currency)})`))),
-        h("div", { class: "row" },
-          h("button", { type: "button", class: "ghost", onclick: () => drawSummary(false) }, t("common.cancel")),
-          h("button", { type: "button", class: "primary", id: "count-confirm", onclick: submit }, t("count.confirm")))) : null);
-    if (confirming) summary.querySelector("#count-confirm").focus();
-  }
-
-  async function submit() {
-    if (counted.size === 0) return;
-    const body = { id: draft.requestId, counts: [...counted].map(([product_id, c]) => ({ product_id, counted: c })) };
-    try {
-      const result = await api.post(`/api/bars/${store.bar.id}/stock-counts`, body);
-      store.applyStock(result.stock, result.seq);
-      const value = result.lines.reduce((sum, l) => sum + l.variance_value, 0);
-      message.dataset.outcome = "ok";
-      message.textContent = tn("count.done", result.lines.length, { value: money(value, currency) });
-      counted.clear();
-      draft.requestId = uuid4();
-      drawRows();
-      replace(summary);
-    } catch (err) {
-      message.dataset.outcome = "error";
-      message.textContent = problemText(err);
-    }
-  }
-
-  review.addEventListener("click", () => {
-    if (counted.size === 0) { message.dataset.outcome = "error"; message.textContent = t("count.empty"); return; }
-    drawSummary(true);
+function countRow(view, p) {
+  const { counted } = view;
+  const v = varianceOf(view, p);
+  const input = h("input", {
+    type: "number", min: 0, max: 100000, inputmode: "numeric", class: "count-input", name: `counted-${p.id}`,
+    "aria-label": t("count.counted_for", { name: p.name }), value: counted.has(p.id) ? counted.get(p.id) : "",
   });
+  const row = h("tr", { dataset: { productId: p.id } },
+    h("th", { scope: "row" }, p.name),
+    h("td", { class: "num expected", "data-label": t("count.expected") }, number(p.stock)),
+    h("td", { class: "num", "data-label": t("count.counted") }, input),
+    h("td", { class: `num variance ${v < 0 ? "neg" : v > 0 ? "pos" : ""}`, "data-label": t("count.variance") }, v === null ? "" : signed(v)),
+    h("td", { class: "num value", "data-label": t("count.value") }, v === null ? "" : money(v * p.price, view.currency)));
+  input.addEventListener("input", () => {
+    const n = input.value === "" ? null : Number(input.value);
+    if (n === null || !Number.isInteger(n) || n < 0) counted.delete(p.id); else counted.set(p.id, n);
+    updateRow(view, row, p);
+    drawSummary(view, false);
+  });
+  return row;
+}
+
+function drawRows(view) {
+  const products = [...store.products.values()].filter((p) => p.active).sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
+  replace(view.table,
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, t("product.name")), h("th", { scope: "col", class: "num" }, t("count.expected")),
+      h("th", { scope: "col", class: "num" }, t("count.counted")), h("th", { scope: "col", class: "num" }, t("count.variance")),
+      h("th", { scope: "col", class: "num" }, t("count.value")))),
+    h("tbody", {}, products.map((p) => countRow(view, p))));
+}
+
+function drawSummary(view, confirming) {
+  const { currency, summary } = view;
+  const lines = [...view.counted].map(([id, c]) => ({ p: store.products.get(id), c })).filter((l) => l.p);
+  const total = lines.reduce((sum, l) => sum + (l.c - l.p.stock) * l.p.price, 0);
+  const changed = lines.filter((l) => l.c !== l.p.stock);
+  replace(summary,
+    h("p", {}, tn("count.summary", lines.length, { changed: number(changed.length) }), " ",
+      h("strong", { id: "count-total-value" }, money(total, currency))),
+    confirming ? h("div", { class: "confirm", role: "dialog", "aria-modal": "false", "aria-labelledby": "count-confirm-title" },
+      h("h2", { id: "count-confirm-title" }, t("count.confirm_title")),
+      h("ul", {}, changed.map((l) => h("li", {}, `${l.p.name}: ${number(l.p.stock)} → ${number(l.c)} (${signed(l.c - l.p.stock)}, ${money((l.c - l.p.stock) * l.p.price, currency)})`))),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "ghost", onclick: () => drawSummary(view, false) }, t("common.cancel")),
+        h("button", { type: "button", class: "primary", id: "count-confirm", onclick: () => submit(view) }, t("count.confirm")))) : null);
+  if (confirming) summary.querySelector("#count-confirm").focus();
+}
+
+async function submit(view) {
+  const { draft, counted, message } = view;
+  if (counted.size === 0) return;
+  const body = { id: draft.requestId, counts: [...counted].map(([product_id, c]) => ({ product_id, counted: c })) };
+  try {
+    const result = await api.post(`/api/bars/${store.bar.id}/stock-counts`, body);
+    store.applyStock(result.stock, result.seq);
+    const value = result.lines.reduce((sum, l) => sum + l.variance_value, 0);
+    message.dataset.outcome = "ok";
+    message.textContent = tn("count.done", result.lines.length, { value: money(value, view.currency) });
+    counted.clear();
+    draft.requestId = uuid4();
+    drawRows(view);
+    replace(view.summary);
+  } catch (err) {
+    message.dataset.outcome = "error";
+    message.textContent = problemText(err);
+  }
+}
+
+function render(container) {
   if (![...store.products.values()].some((p) => p.active)) {
     container.append(emptyState("products"));
     return null;
   }
+  const draft = draftFor(store.bar.id);
+  const view = {
+    draft, counted: draft.counted, currency: store.bar.currency, // counted: only lines the manager filled
+    table: h("table", { class: "data stack", id: "count-table" }),
+    summary: h("div", { class: "summary", id: "count-summary", "aria-live": "polite" }),
+    message: h("p", { class: "feedback", id: "count-feedback", role: "status", "aria-live": "polite" }),
+  };
+  const review = h("button", { type: "button", class: "primary big", id: "count-review", onclick: () => {
+    if (view.counted.size === 0) { view.message.dataset.outcome = "error"; view.message.textContent = t("count.empty"); return; }
+    drawSummary(view, true);
+  } }, t("count.review"));
   container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.count")), h("p", { class: "muted" }, t("count.intro")),
-    h("div", { class: "scroll" }, table), summary, message, review));
-  drawRows();
-  if (counted.size) drawSummary(false);
+    h("div", { class: "scroll" }, view.table), view.summary, view.message, review));
+  drawRows(view);
+  if (view.counted.size) drawSummary(view, false);
   // live: expected values follow the stock as sales happen during the count
   const offs = [
     store.on("stock", (ids) => {
       for (const id of ids) {
-        const row = table.querySelector(`tr[data-product-id="${id}"]`);
-        if (row) updateRow(row, store.products.get(id));
+        const row = view.table.querySelector(`tr[data-product-id="${id}"]`);
+        if (row) updateRow(view, row, store.products.get(id));
       }
-      if (summary.querySelector(".confirm")) drawSummary(true); else if (counted.size) drawSummary(false);
+      if (view.summary.querySelector(".confirm")) drawSummary(view, true); else if (view.counted.size) drawSummary(view, false);
     }),
-    store.on("products", drawRows),
+    store.on("products", () => drawRows(view)),
   ];
   return () => offs.forEach((off) => off());
 }
