@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,9 @@ class _Spec:
     int_params: tuple[str, ...]  # query parameter names (as sent) declared as integers
 
 
-_specs: dict[int, _Spec] = {}
+# keyed by the handler itself, weakly: an id() is reused once a handler (of an app built and
+# dropped, as tests do) is collected, and would hand a new handler another one's body type
+_specs: weakref.WeakKeyDictionary[HTTPRouteHandler, _Spec] = weakref.WeakKeyDictionary()
 
 
 def _is_int(annotation: Any) -> bool:
@@ -54,7 +57,7 @@ def _is_int(annotation: Any) -> bool:
 
 
 def _spec(handler: HTTPRouteHandler) -> _Spec:
-    spec = _specs.get(id(handler))
+    spec = _specs.get(handler)
     if spec is None:
         params = handler.parsed_fn_signature.parameters
         dependencies = handler.resolve_dependencies()
@@ -70,7 +73,7 @@ def _spec(handler: HTTPRouteHandler) -> _Spec:
                 name = kwarg.query or name
             ints.append(name)
         spec = _Spec(data.annotation if data is not None else None, tuple(ints))
-        _specs[id(handler)] = spec
+        _specs[handler] = spec
     return spec
 
 
