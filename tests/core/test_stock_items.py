@@ -199,3 +199,25 @@ async def test_composite_products_are_restocked_through_their_items(api: Api) ->
     await recipe(api, bar, glass, {whisky: 4})
     r = await post(api, bar, "deliveries", {"items": [{"product_id": glass, "qty": 3}]})
     assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "items[0].product_id"
+
+
+async def test_schema_documents_stock_responses(api: Api) -> None:
+    """Issue 13.3: every stock response has a type in /schema, though SQL builds the bytes."""
+    r = await api.http.get("/schema/openapi.json")
+    assert r.status_code == 200, r.text
+    paths = r.json()["paths"]
+    base = "/api/bars/{bar_id}"
+    for path, method, status, schema in [
+        ("/sales", "post", "201", "SaleOut"),
+        ("/sales", "get", "200", "SalesPage"),
+        ("/stock", "get", "200", "StockPoll"),
+        ("/products", "get", "200", "ProductsOut"),
+        ("/deliveries", "post", "201", "DeliveryOut"),
+        ("/stock-counts", "post", "201", "CountOut"),
+        ("/movements", "get", "200", "MovementsOut"),
+        ("/stats/today", "get", "200", "StatsToday"),
+        ("/stock-items", "get", "200", "StockItemsOut"),
+    ]:
+        content = paths[base + path][method]["responses"][status]["content"]
+        ref = content["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/" + schema), (path, ref)

@@ -83,7 +83,6 @@ async def _read_item(
 
 
 async def create_item(conn: asyncpg.Connection, member: Member, data: StockItemIn) -> StockItemOut:
-    member.require("manager")
     names, sizes = _packs_args(data.packs)
     async with conn.transaction():
         item_id = await conn.fetchval(
@@ -101,7 +100,6 @@ async def create_item(conn: asyncpg.Connection, member: Member, data: StockItemI
 async def patch_item(
     conn: asyncpg.Connection, member: Member, item_id: uuid.UUID, data: StockItemPatch
 ) -> StockItemOut:
-    member.require("manager")
     async with conn.transaction():
         status = await conn.execute(
             PATCH_ITEM,
@@ -129,7 +127,6 @@ async def list_items(conn: asyncpg.Connection, member: Member) -> StockItemsOut:
 async def set_recipe(
     conn: asyncpg.Connection, member: Member, product_id: uuid.UUID, data: RecipeIn
 ) -> RecipeOut:
-    member.require("manager")
     raw = await conn.fetchval(
         SET_RECIPE,
         member.bar_id,

@@ -8,7 +8,7 @@ from litestar import Controller, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from bartender.deps import MemberDep, RuntimeDep
+from bartender.deps import ConnDep, ManagerDep, MemberDep
 from bartender.stock import items
 from bartender.stock.schemas import (
     RecipeIn,
@@ -27,39 +27,34 @@ class StockItemsController(Controller):
 
     @post("/stock-items", status_code=HTTP_201_CREATED)
     async def create_item(
-        self, data: JSONBody[StockItemIn], member: MemberDep, rt: RuntimeDep
+        self, data: JSONBody[StockItemIn], manager: ManagerDep, conn: ConnDep
     ) -> StockItemOut:
-        async with rt.pool.acquire() as conn:
-            return await items.create_item(conn, member, data)
+        return await items.create_item(conn, manager, data)
 
     @get("/stock-items")
-    async def list_items(self, member: MemberDep, rt: RuntimeDep) -> StockItemsOut:
-        async with rt.pool.acquire() as conn:
-            return await items.list_items(conn, member)
+    async def list_items(self, member: MemberDep, conn: ConnDep) -> StockItemsOut:
+        return await items.list_items(conn, member)
 
     @patch("/stock-items/{item_id:uuid}")
     async def patch_item(
         self,
         item_id: FromPath[uuid.UUID],
         data: JSONBody[StockItemPatch],
-        member: MemberDep,
-        rt: RuntimeDep,
+        manager: ManagerDep,
+        conn: ConnDep,
     ) -> StockItemOut:
-        async with rt.pool.acquire() as conn:
-            return await items.patch_item(conn, member, item_id, data)
+        return await items.patch_item(conn, manager, item_id, data)
 
     @put("/products/{product_id:uuid}/recipe")
     async def set_recipe(
         self,
         product_id: FromPath[uuid.UUID],
         data: JSONBody[RecipeIn],
-        member: MemberDep,
-        rt: RuntimeDep,
+        manager: ManagerDep,
+        conn: ConnDep,
     ) -> RecipeOut:
-        async with rt.pool.acquire() as conn:
-            return await items.set_recipe(conn, member, product_id, data)
+        return await items.set_recipe(conn, manager, product_id, data)
 
     @get("/recipes")
-    async def recipes(self, member: MemberDep, rt: RuntimeDep) -> RecipesOut:
-        async with rt.pool.acquire() as conn:
-            return await items.list_recipes(conn, member)
+    async def recipes(self, member: MemberDep, conn: ConnDep) -> RecipesOut:
+        return await items.list_recipes(conn, member)

@@ -1,37 +1,52 @@
-"""HTTP routes of products and stock. Thin: validate, call the service, pass JSON through."""
+"""HTTP routes of products and stock. Thin: validate, call the service, pass JSON through.
+
+The stock functions build their bodies in SQL; handlers return them as `msgspec.Raw` inside a
+`Response` typed with the Struct that documents the shape in /schema (stock/schemas.py).
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from bartender.deps import MemberDep, RuntimeDep
+from bartender.deps import ConnDep, ManagerDep, MemberDep, RuntimeDep
 from bartender.live import polling
 from bartender.stock import service
 from bartender.stock.schemas import (
     CountIn,
+    CountOut,
     DeliveryIn,
+    DeliveryOut,
+    MovementsOut,
     ProductIn,
     ProductOut,
     ProductPatch,
+    ProductsOut,
     SaleIn,
+    SaleOut,
+    SalesPage,
+    StatsToday,
+    StockPoll,
+    VoidedSaleOut,
     VoidIn,
 )
 
 JSON = "application/json"
 
 
-def _json(body: bytes, status: int = HTTP_200_OK) -> Response[bytes]:
-    return Response(content=body, status_code=status, media_type=JSON)
+def _raw(body: bytes, status: int = HTTP_200_OK, **kw: Any) -> Response[Any]:
+    """A body built by SQL, sent as is (the handler's annotation documents its shape)."""
+    return Response(content=msgspec.Raw(body), status_code=status, media_type=JSON, **kw)
 
 
-def _created_or_replayed(result: tuple[bool, bytes]) -> Response[bytes]:
+def _created_or_replayed(result: tuple[bool, bytes]) -> Response[Any]:
     replayed, body = result
-    return _json(body, HTTP_200_OK if replayed else HTTP_201_CREATED)
+    return _raw(body, HTTP_200_OK if replayed else HTTP_201_CREATED)
 
 
 class StockController(Controller):
@@ -40,26 +55,23 @@ class StockController(Controller):
 
     @post("/products", status_code=HTTP_201_CREATED)
     async def create_product(
-        self, data: JSONBody[ProductIn], member: MemberDep, rt: RuntimeDep
+        self, data: JSONBody[ProductIn], manager: ManagerDep, conn: ConnDep
     ) -> ProductOut:
-        async with rt.pool.acquire() as conn:
-            return await service.create_product(conn, member, data)
+        return await service.create_product(conn, manager, data)
 
     @patch("/products/{product_id:uuid}")
     async def patch_product(
         self,
         product_id: FromPath[uuid.UUID],
         data: JSONBody[ProductPatch],
-        member: MemberDep,
-        rt: RuntimeDep,
+        manager: ManagerDep,
+        conn: ConnDep,
     ) -> ProductOut:
-        async with rt.pool.acquire() as conn:
-            return await service.patch_product(conn, member, product_id, data)
+        return await service.patch_product(conn, manager, product_id, data)
 
     @get("/products")
-    async def products(self, member: MemberDep, rt: RuntimeDep) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            return _json(await service.list_products(conn, member))
+    async def products(self, member: MemberDep, conn: ConnDep) -> Response[ProductsOut]:
+        return _raw(await service.list_products(conn, member))
 
     @get("/stock")
     async def stock(
@@ -68,7 +80,8 @@ class StockController(Controller):
         member: MemberDep,
         rt: RuntimeDep,
         since: Annotated[int | None, QueryParameter(ge=0)] = None,
-    ) -> Response[bytes]:
+    ) -> Response[StockPoll]:
+        # no ConnDep: an unchanged poll must not touch PostgreSQL (polling reads the feed)
         status, seq, body = await polling.poll(
             rt.feed,
             rt.catalog,
@@ -78,66 +91,59 @@ class StockController(Controller):
             request.headers.get("if-none-match"),
         )
         headers = {"ETag": polling.etag(seq), "Cache-Control": "no-cache"}
-        return Response(content=body or b"", status_code=status, headers=headers, media_type=JSON)
+        return _raw(body or b"", status, headers=headers)
 
     @post("/sales", status_code=HTTP_201_CREATED)
     async def sell(
-        self, data: JSONBody[SaleIn], member: MemberDep, rt: RuntimeDep
-    ) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            return _created_or_replayed(
-                await service.sell(conn, member, data, rt.settings.sale_max_future_s)
-            )
+        self, data: JSONBody[SaleIn], member: MemberDep, conn: ConnDep, rt: RuntimeDep
+    ) -> Response[SaleOut]:
+        return _created_or_replayed(
+            await service.sell(conn, member, data, rt.settings.sale_max_future_s)
+        )
 
     @get("/sales")
     async def sales(
         self,
         member: MemberDep,
-        rt: RuntimeDep,
+        conn: ConnDep,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         before: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    ) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            return _json(await service.list_sales(conn, member, limit, before))
+    ) -> Response[SalesPage]:
+        return _raw(await service.list_sales(conn, member, limit, before))
 
     @post("/sales/{sale_id:uuid}/void", status_code=HTTP_200_OK)
     async def void(
         self,
         sale_id: FromPath[uuid.UUID],
         data: JSONBody[VoidIn],
-        member: MemberDep,
-        rt: RuntimeDep,
-    ) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            return _json(await service.void(conn, member, sale_id, data.reason))
+        manager: ManagerDep,
+        conn: ConnDep,
+    ) -> Response[VoidedSaleOut]:
+        return _raw(await service.void(conn, manager, sale_id, data.reason))
 
     @post("/deliveries", status_code=HTTP_201_CREATED)
     async def deliver(
-        self, data: JSONBody[DeliveryIn], member: MemberDep, rt: RuntimeDep
-    ) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            return _created_or_replayed(await service.deliver(conn, member, data))
+        self, data: JSONBody[DeliveryIn], manager: ManagerDep, conn: ConnDep
+    ) -> Response[DeliveryOut]:
+        return _created_or_replayed(await service.deliver(conn, manager, data))
 
     @post("/stock-counts", status_code=HTTP_201_CREATED)
     async def count(
-        self, data: JSONBody[CountIn], member: MemberDep, rt: RuntimeDep
-    ) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            return _created_or_replayed(await service.count(conn, member, data))
+        self, data: JSONBody[CountIn], manager: ManagerDep, conn: ConnDep
+    ) -> Response[CountOut]:
+        return _created_or_replayed(await service.count(conn, manager, data))
 
     @get("/movements")
     async def movements(
         self,
         member: MemberDep,
-        rt: RuntimeDep,
+        conn: ConnDep,
         after_seq: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
         product_id: FromQuery[uuid.UUID | None] = None,
-    ) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            return _json(await service.movements(conn, member, after_seq, limit, product_id))
+    ) -> Response[MovementsOut]:
+        return _raw(await service.movements(conn, member, after_seq, limit, product_id))
 
     @get("/stats/today")
-    async def stats_today(self, member: MemberDep, rt: RuntimeDep) -> Response[bytes]:
-        async with rt.pool.acquire() as conn:
-            return _json(await service.stats_today(conn, member))
+    async def stats_today(self, member: MemberDep, conn: ConnDep) -> Response[StatsToday]:
+        return _raw(await service.stats_today(conn, member))

@@ -126,7 +126,6 @@ def product_out(row: asyncpg.Record) -> ProductOut:
 
 
 async def create_product(conn: asyncpg.Connection, member: Member, data: ProductIn) -> ProductOut:
-    member.require("manager")
     product_id = await conn.fetchval(
         INSERT_PRODUCT,
         member.bar_id,
@@ -143,7 +142,6 @@ async def create_product(conn: asyncpg.Connection, member: Member, data: Product
 async def patch_product(
     conn: asyncpg.Connection, member: Member, product_id: uuid.UUID, data: ProductPatch
 ) -> ProductOut:
-    member.require("manager")
     status = await conn.execute(
         PATCH_PRODUCT,
         member.bar_id,
@@ -183,21 +181,18 @@ async def sell(
 
 
 async def deliver(conn: asyncpg.Connection, member: Member, data: DeliveryIn) -> tuple[bool, bytes]:
-    member.require("manager")
     check_lines(data.items, "items", "qty")
     row = await conn.fetchrow(DELIVER, member.bar_id, member.user_id, _encode(data).decode())
     return row["replayed"], row["body"].encode()
 
 
 async def count(conn: asyncpg.Connection, member: Member, data: CountIn) -> tuple[bool, bytes]:
-    member.require("manager")
     check_lines(data.counts, "counts", "counted")
     row = await conn.fetchrow(COUNT, member.bar_id, member.user_id, _encode(data).decode())
     return row["replayed"], row["body"].encode()
 
 
 async def void(conn: asyncpg.Connection, member: Member, sale_id: uuid.UUID, reason: str) -> bytes:
-    member.require("manager")
     row = await conn.fetchrow(VOID, member.bar_id, sale_id, member.user_id, reason)
     return row["body"].encode()
 
