@@ -189,10 +189,9 @@ async function cached(key, load, onFresh) {
   return kept;
 }
 
-async function loadProducts() {
-  const key = `products:${store.bar.id}`;
+async function loadProducts(barId = store.bar.id) {
   const apply = (body) => store.setProducts(body.seq, body.products);
-  apply(await cached(key, () => api.get(`/api/bars/${store.bar.id}/products`), apply));
+  apply(await cached(`products:${barId}`, () => api.get(`/api/bars/${barId}/products`), apply));
 }
 
 const reloadProducts = debounce(async () => {
@@ -202,12 +201,14 @@ const reloadProducts = debounce(async () => {
 
 async function openBar(barId) {
   live?.stop();
+  const products = loadProducts(barId); // asked beside the bar: one round trip, not two
+  products.catch(() => null); // (awaited below, after the bar)
   store.bar = await cached(`bar:${barId}`, () => api.get(`/api/bars/${barId}`), (bar) => {
     if (store.bar?.id === barId) { store.bar = bar; renderTopbar(); }
   });
   await kv.set("bar_id", barId);
   if (store.bar.role !== "staff") await import("./screens/manager.js"); // staff never load them
-  await loadProducts();
+  await products;
   renderTopbar();
   live = new LiveStock(barId);
   live.start();
