@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bartender.observe.logging import REQUEST_ID, JsonFormatter
 from bartender.settings import Settings
+from tests.realtime.wsclient import WsClient
 from tests.support import Api, RunningServer, make_settings, start_server
 
 TOKEN = "scrape-" + uuid.uuid4().hex
@@ -82,6 +83,23 @@ async def test_scrape_after_a_sale_and_a_409(api: Api, http: httpx.AsyncClient) 
     again = await scrape(http)
     unmatched = {"route": "unmatched", "method": "GET", "status": "404"}
     assert value(again, latency, **unmatched) - value(after, latency, **unmatched) == 1
+
+
+async def test_websocket_gauges_come_from_the_hub(
+    api: Api, http: httpx.AsyncClient, server: RunningServer
+) -> None:
+    bar = await api.bar()
+    client = await WsClient.ready(server.ws_url, bar.owner.access_token)
+    try:
+        await client.send({"type": "subscribe", "bar_id": bar.id, "since": None})
+        assert (await client.recv())["type"] == "snapshot"
+        samples = await scrape(http)
+        assert value(samples, "bartender_ws_connections") == 1
+        assert value(samples, "bartender_ws_bar_connections_max") == 1
+        assert value(samples, "bartender_bars_mode", mode="push") == 1
+        assert value(samples, "bartender_bars_mode", mode="poll") == 0
+    finally:
+        await client.close()
 
 
 async def test_metrics_need_the_token(http: httpx.AsyncClient) -> None:
