@@ -165,3 +165,40 @@ async def test_an_empty_bar_says_what_is_missing(api: Api, devices: Devices) -> 
     await owner.page.click('a.tab[href="#/sell"]')
     await owner.page.click("#sell-empty a")
     await owner.page.wait_for_selector("#bulk-form")
+
+
+async def test_bulk_entry_keeps_each_refused_row_with_its_reason(
+    api: Api, devices: Devices
+) -> None:
+    bar = await api.bar(currency="EUR", timezone="Europe/Paris")
+    tablet = await devices.open(
+        await api.login(bar.owner.email), viewport=TABLET, ready="#start-steps"
+    )
+    page = tablet.page
+    await page.click('#start-steps [data-step="products"] a')
+    await page.wait_for_selector("#bulk-form")
+    rows = "\n".join(
+        [
+            "Leffe\tBières\t4,50\t2",
+            f"Perrier\t{'x' * 150}\t3",  # a category the server refuses (100 characters at most)
+            "Orangina\tSofts\t3.20",
+        ]
+    )
+    await paste(page, "#bulk-rows .bulk-row:nth-child(1) input[name=name]", rows)
+    await page.click("#bulk-submit")
+    await page.wait_for_selector('#bulk-feedback[data-outcome="error"]')
+    assert (
+        await page.text_content("#bulk-feedback")
+        == "2 products added. 1 row refused, to fix above."
+    )
+    refused = page.locator("#bulk-rows .bulk-row").first
+    assert await refused.locator("input[name=name]").input_value() == "Perrier"
+    error = refused.locator('.field-error[data-for="category"]')
+    assert await error.text_content() == "At most 100 characters."
+    prices = {
+        p["name"]: p["price"]
+        for p in (
+            await api.http.get(f"/api/bars/{bar.id}/products", headers=bar.owner.headers)
+        ).json()["products"]
+    }
+    assert prices == {"Leffe": 450, "Orangina": 320}  # EUR in cents, "4,50" or "3.20"
