@@ -127,14 +127,15 @@ async def test_a_new_owner_opens_a_bar_and_staff_sell_from_a_phone(devices: Devi
     await page.wait_for_selector('#delivery-feedback[data-outcome="ok"]')
     assert await page.text_content("#delivery-feedback") == "Delivery recorded (2 products)."
 
-    # add a staff member
-    await page.click('a.tab[href="#/staff"]')
+    # the next step is offered again: the team
+    await page.click("#delivery-next")
     staff_email = f"awa-{uuid.uuid4().hex[:6]}@example.com"
     await page.fill("#invite-form input[name=email]", staff_email)
     await page.fill("#invite-form input[name=name]", "Awa")
     await page.fill("#invite-form input[name=password]", PASSWORD)
     await page.click("#invite-form button[type=submit]")
     await page.wait_for_selector("#staff-table tbody tr >> text=Awa")
+    assert await page.locator('#staff-next a[href="#/sell"]').count() == 1  # then: first sale
 
     # the staff member logs in on a phone and sells
     phone = await devices.open(User("", staff_email, "", ""), viewport=PHONE)

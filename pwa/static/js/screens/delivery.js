@@ -12,6 +12,7 @@ import { emptyState } from "./start.js";
 function render(container) {
   const lines = h("div", { class: "lines", id: "delivery-lines" });
   const message = h("p", { class: "feedback", id: "delivery-feedback", role: "status", "aria-live": "polite" });
+  const nextStep = h("p", { id: "delivery-next-step" });
   let requestId = uuid4(); // one id per delivery: a double tap or a retry cannot restock twice
 
   function productOptions() {
@@ -41,6 +42,7 @@ function render(container) {
       h("label", { class: "field" }, h("span", {}, t("delivery.supplier")), h("input", { name: "supplier", maxlength: 200 })),
       h("label", { class: "field" }, h("span", {}, t("delivery.reference")), h("input", { name: "reference", maxlength: 100 }))),
     message,
+    nextStep,
     h("button", { type: "submit", class: "primary big" }, t("delivery.submit")));
 
   form.addEventListener("submit", async (event) => {
@@ -57,11 +59,14 @@ function render(container) {
     const body = { id: requestId, items: [...merged].map(([product_id, qty]) => ({ product_id, qty })) };
     if (form.supplier.value.trim()) body.supplier = form.supplier.value.trim();
     if (form.reference.value.trim()) body.reference = form.reference.value.trim();
+    const first = [...store.products.values()].every((p) => p.stock === 0); // a new bar's
     try {
       const result = await api.post(`/api/bars/${store.bar.id}/deliveries`, body);
       store.applyStock(result.stock, result.seq);
       message.dataset.outcome = "ok";
       message.textContent = tn("delivery.done", merged.size);
+      // a new bar's first stock: its next step is the team
+      replace(nextStep, first ? h("a", { class: "button primary", id: "delivery-next", href: "#/staff" }, t("start.step.staff")) : null);
       requestId = uuid4();
       form.reset();
       replace(lines);

@@ -13,10 +13,15 @@ function render(container) {
   const list = h("table", { class: "data stack", id: "staff-table" });
   const message = h("p", { class: "feedback", role: "status", "aria-live": "polite" });
   const isOwner = store.bar.role === "owner";
+  let justAdded = false;
   const roles = isOwner ? ["staff", "manager"] : ["staff"];
+
+  const next = h("div", { id: "staff-next" });
 
   async function load() {
     const { members } = await api.get(`/api/bars/${store.bar.id}/staff`);
+    // a new bar's first colleague: the next step is the first sale
+    replace(next, members.length === 2 && justAdded ? h("p", {}, h("a", { class: "button primary", href: "#/sell" }, t("start.step.sale"))) : null);
     replace(list,
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("staff.name")), h("th", { scope: "col" }, t("staff.email")), h("th", { scope: "col" }, t("staff.role")), h("th", { scope: "col" }, ""))),
       h("tbody", {}, members.map((m) => {
@@ -72,10 +77,10 @@ function render(container) {
     const body = { email: form.email.value.trim(), role: form.role.value };
     if (form.name.value.trim()) body.name = form.name.value.trim();
     if (form.password.value) body.password = form.password.value;
-    act(async () => { await api.post(`/api/bars/${store.bar.id}/staff`, body); form.reset(); }, form);
+    act(async () => { await api.post(`/api/bars/${store.bar.id}/staff`, body); justAdded = true; form.reset(); }, form);
   });
 
-  container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.staff")), message, h("div", { class: "scroll" }, list), form));
+  container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.staff")), message, next, h("div", { class: "scroll" }, list), form));
   load().catch((err) => { message.textContent = problemText(err); });
 }
 
