@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.async_api import Page
 
 from tests.browser.devices import PHONE, Devices
-from tests.browser.test_manager_phone import go
+from tests.browser.test_manager_phone import assert_fits, go
 from tests.browser.test_onboarding import new_device, sign_up
 from tests.support import PASSWORD, Api
 
@@ -42,9 +42,22 @@ async def test_refusals_are_said_in_french_beside_their_field(api: Api, devices:
     )
     assert await page.get_attribute("#signup-form input[name=email]", "aria-invalid") == "true"
     await assert_no_english(page)
+    await assert_fits(page, "signup")
+
+    # with a free email: "create your bar", in French, fitting the phone, no "Hors ligne"
+    await page.fill("#signup-form input[name=email]", "awa.nouvelle@example.com")
+    await page.click("#signup-form button[type=submit]")
+    await page.wait_for_selector("#create-bar-form")
+    assert await page.locator("#conn-badge").is_hidden()
+    await page.click("#create-bar-form button[type=submit]")
+    assert await field_error(page, "#create-bar-form", "name") == "Obligatoire."
+    await assert_fits(page, "create bar")
+    await assert_no_english(page)
+    await page.click("#menu-button")
+    await page.click("#menu button:last-child")  # se déconnecter
+    await page.wait_for_selector("#show-signup")
 
     # the owner's bar settings: the server's limits, in French and in percent
-    await page.click("#show-login")
     await page.fill("form.login input[name=email]", bar.owner.email)
     await page.fill("form.login input[name=password]", PASSWORD)
     await page.click("form.login button[type=submit]")
@@ -59,6 +72,7 @@ async def test_refusals_are_said_in_french_beside_their_field(api: Api, devices:
     await page.click("#bar-settings-form button[type=submit]")
     assert await field_error(page, "#bar-settings-form", "name") == "Obligatoire."  # server's
     await assert_no_english(page)
+    await assert_fits(page, "settings")
 
     # the team: an existing member (409 already_member), then a new account without password
     await go(app, "staff")
