@@ -14,9 +14,11 @@ import { t, tn, money, number, dateTime } from "../i18n.js";
 import { h, replace, toast } from "../ui.js";
 import { sell, isInteractive } from "../sync.js";
 import { resolve } from "../outbox.js";
-import { askQuantity } from "../keypad.js";
-import { managerOf } from "../review.js";
-import { showReceipt } from "./receipt.js";
+// the keypad, the receipt and the manager's check load on first use: the first load on a
+// phone network pays a round trip per wave of six requests (docs/benchmarks.md)
+const askQuantity = (...args) => import("../keypad.js").then((m) => m.askQuantity(...args));
+const managerOf = (...args) => import("../review.js").then((m) => m.managerOf(...args));
+const showReceipt = (...args) => import("./receipt.js").then((m) => m.showReceipt(...args));
 import { problemText } from "../errors.js";
 
 const MAX_QTY = 999;
