@@ -64,7 +64,7 @@ async def start_runtime(settings: Settings, stack: AsyncExitStack) -> Runtime:
         feed=StockFeed(pool, listener, settings.feed_history),
         catalog=CatalogVersions(pool, listener),
         vapid=vapid,
-        forecaster=Forecaster(settings.forecast_workers),
+        forecaster=Forecaster(settings.forecast_workers, settings.forecast_refit_interval_s),
         # registers its NOTIFY channel: built before listener.start()
         outbox=OutboxWorker(settings, listener, vapid) if settings.alerts_worker else None,
     )

@@ -120,6 +120,9 @@ class Settings:
     # them at startup (each imports statsforecast, ~1 s) instead of on the first forecast.
     forecast_workers: int = _env("BARTENDER_FORECAST_WORKERS", 2)
     forecast_prewarm: bool = _env("BARTENDER_FORECAST_PREWARM", True)
+    # a bar whose history changed (a backdated sale, a void of an earlier day) is refitted at
+    # most this often; meanwhile its previous forecast is served
+    forecast_refit_interval_s: float = _env("BARTENDER_FORECAST_REFIT_INTERVAL_S", 300.0)
     # Alerts (Web Push + webhooks). The VAPID key pair is generated and stored in the database
     # when unset; `sub` is the contact push services reach when our pushes misbehave.
     vapid_private_key: str | None = _env("BARTENDER_VAPID_PRIVATE_KEY")

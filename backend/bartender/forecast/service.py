@@ -7,6 +7,10 @@ cached per bar. The cache holds until
 - a sale or void lands on an earlier business day (an offline sale replayed late, a void of
   yesterday's sale): the history itself changed;
 - a product becomes active that has no fit yet (only that product is fitted).
+A changed history does not refit at will (a backdated sale before each request would keep
+every core busy): a bar is refitted at most once per `refit_interval_s`, one refit at a time;
+meanwhile its previous fit is served (`fitted_at` says how old it is). A new business day or
+a product without a fit still waits for its fit: an answer needs one.
 Today's sales and the current stock do not change the fit: days until stockout, safety stock,
 reorder point and the suggested order are recomputed from them on every request (cheap).
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
+import os
 import time
 import uuid
 from collections import OrderedDict
@@ -28,7 +33,7 @@ import numpy as np
 
 from bartender.forecast import history, policy
 from bartender.forecast.schemas import DailyOut, ForecastOut, HistoryDayOut, ProductForecastOut
-from bartender.forecast.worker import FitResult, fit_chunk, warm_up
+from bartender.forecast.worker import FitResult, die_with_parent, fit_chunk, warm_up
 from bartender.observe.metrics import FORECAST_CACHE, FORECAST_REFIT
 
 # today + the longest horizon a client may ask for (60) covers any lead time (0..60) too
@@ -76,8 +81,11 @@ def _prepare(fit: FitResult, series: history.Series) -> Prepared:
 class Forecaster:
     """Per-process fitting pool and per-bar cache (one per Runtime)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, refit_interval_s: float = 0.0) -> None:
         self._workers = workers
+        self._refit_interval_s = refit_interval_s
+        # when each bar's last full refit finished (time.monotonic())
+        self._refitted_at: dict[uuid.UUID, float] = {}
         self._executor: ProcessPoolExecutor | None = None
         self._cache: OrderedDict[uuid.UUID, BarFit] = OrderedDict()
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
@@ -89,8 +97,13 @@ class Forecaster:
     def start(self, prewarm: bool) -> None:
         """Create the pool (spawned workers: no forked event loop or sockets)."""
         if self._workers > 0:
+            # Workers are spawned by the thread that submits (the event loop's), and die with
+            # this process even when it is killed -9 (die_with_parent).
             self._executor = ProcessPoolExecutor(
-                self._workers, mp_context=multiprocessing.get_context("spawn")
+                self._workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
             )
             if prewarm:
                 for _ in range(self._workers):
@@ -114,23 +127,36 @@ class Forecaster:
         async with pool.acquire() as conn:
             now = await history.bar_now(conn, bar_id)
             products = await history.active_products(conn, bar_id, now.today)
-            entry = await self._fresh_entry(conn, bar_id, now)
+            entry = await self._usable_entry(conn, bar_id, now, self._may_refit_now(bar_id))
         missing = [p.id for p in products if entry is None or str(p.id) not in entry.products]
         FORECAST_CACHE.labels("miss" if entry is None or missing else "hit").inc()
         if entry is None or missing:
             entry = await self._refit(pool, bar_id, now, [p.id for p in products])
         return _answer(now, products, entry, horizon_days, include_history)
 
-    async def _fresh_entry(
-        self, conn: asyncpg.Connection, bar_id: uuid.UUID, now: history.BarNow
+    def _interval_passed(self, bar_id: uuid.UUID) -> bool:
+        last = self._refitted_at.get(bar_id)
+        return last is None or time.monotonic() - last >= self._refit_interval_s
+
+    def _may_refit_now(self, bar_id: uuid.UUID) -> bool:
+        """No refit of this bar is running and the last one is old enough."""
+        lock = self._locks.get(bar_id)
+        return (lock is None or not lock.locked()) and self._interval_passed(bar_id)
+
+    async def _usable_entry(
+        self, conn: asyncpg.Connection, bar_id: uuid.UUID, now: history.BarNow, may_refit: bool
     ) -> BarFit | None:
+        """The cached fit if it may answer: fitted on today's history, or on an older history
+        while a refit is not allowed (`may_refit` False). None: fit the whole bar."""
         entry = self._cache.get(bar_id)
         if entry is None:
             return None
         if entry.today != now.today or entry.day_key != (now.timezone, now.day_starts_at):
             return None
-        if now.seq > entry.seq and await history.history_changed(
-            conn, bar_id, entry.seq, now.today
+        if (
+            may_refit
+            and now.seq > entry.seq
+            and await history.history_changed(conn, bar_id, entry.seq, now.today)
         ):
             return None
         self._cache.move_to_end(bar_id)
@@ -147,7 +173,7 @@ class Forecaster:
         async with lock:
             async with pool.acquire() as conn:
                 # a concurrent request may have refitted while we waited for the lock
-                entry = await self._fresh_entry(conn, bar_id, now)
+                entry = await self._usable_entry(conn, bar_id, now, self._interval_passed(bar_id))
                 todo = [p for p in product_ids if entry is None or str(p) not in entry.products]
                 if entry is not None and not todo:
                     return entry
@@ -160,7 +186,8 @@ class Forecaster:
             fits = await self._fit(series)
             self.last_fit_s = time.perf_counter() - started
             FORECAST_REFIT.observe(self.last_load_s + self.last_fit_s)
-            if entry is None:
+            if entry is None:  # the whole bar (re)fitted: the next one waits its turn
+                self._refitted_at[bar_id] = time.monotonic()
                 entry = BarFit(
                     snapshot.today,
                     (snapshot.timezone, snapshot.day_starts_at),
@@ -175,6 +202,7 @@ class Forecaster:
             while len(self._cache) > MAX_CACHED_BARS:
                 evicted, _ = self._cache.popitem(last=False)
                 self._locks.pop(evicted, None)
+                self._refitted_at.pop(evicted, None)
             self.fits_run += 1
             return entry
 
