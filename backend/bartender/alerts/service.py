@@ -155,7 +155,7 @@ async def create_webhook(
 ) -> WebhookCreated:
     member.require("owner")
     check_url(data.url, "url", allow_http)
-    events = list(dict.fromkeys(data.events))
+    events: list[str] = list(dict.fromkeys(data.events))
     secret = secrets.token_urlsafe(32)  # 32 random bytes, shown once
     webhook_id = await conn.fetchval(
         INSERT_WEBHOOK, member.bar_id, data.url, events, secret, member.user_id
