@@ -13,6 +13,7 @@ owner; a non-member gets 404 (the bar does not exist for them), a member without
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 import asyncpg
 from litestar import Request
@@ -81,9 +82,16 @@ async def provide_user_id(request: Request, rt: RuntimeDep) -> uuid.UUID:
     return rt.tokens.user_id(bearer_token(request.headers.get("authorization")))
 
 
-async def provide_member(bar_id: FromPath[uuid.UUID], user_id: UserIdDep, rt: RuntimeDep) -> Member:
-    """The caller's membership of the bar in the path; a non-member sees 404, not 403."""
-    role = await rt.memberships.role(rt.pool, user_id, bar_id)
+async def provide_member(
+    request: Request, bar_id: FromPath[uuid.UUID], user_id: UserIdDep, rt: RuntimeDep
+) -> Member:
+    """The caller's membership of the bar in the path; a non-member sees 404, not 403.
+
+    On a cache miss the lookup uses the request's own connection when it holds one (`conn`
+    resolves first): taking a second from the pool while holding one deadlocks once every
+    pooled connection is held by a request waiting for a second (issue 11)."""
+    held = cast("list[tuple[asyncpg.Pool, asyncpg.Connection]] | None", request.scope.get(_HELD))
+    role = await rt.memberships.role(held[0][1] if held else rt.pool, user_id, bar_id)
     if role is None:
         raise NotFound("No such bar.")
     return Member(user_id=user_id, bar_id=bar_id, role=role)

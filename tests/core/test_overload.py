@@ -150,3 +150,20 @@ async def test_admission_refuses_at_once_beyond_the_bound(database_url: str) -> 
             assert (await api.stock(bar))[product] == 47
         finally:
             await admin.close()
+
+
+async def test_no_pool_deadlock_between_a_held_connection_and_the_membership_lookup(
+    database_url: str,
+) -> None:
+    """A request holding its connection must not need a second one for the membership check
+    (a cold cache): with the pool's every connection so held, all would wait for each other."""
+    settings = make_settings(database_url, pool_min_size=2, pool_max_size=2, max_in_flight_writes=8)
+    async with (
+        start_server(settings) as server,
+        httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+    ):
+        api = Api(http, server)
+        bar, product = await _bar_with_product(api)
+        staff = [await api.member(bar, "staff") for _ in range(8)]  # 8 cold cache entries
+        answers = await asyncio.gather(*(api.sell(bar, {product: 1}, user=u) for u in staff))
+        assert [r.status_code for r in answers] == [201] * 8, [r.text for r in answers]

@@ -57,7 +57,9 @@ class MembershipCache:
         self._invalidations += 1
         self._entries.clear()
 
-    async def role(self, pool: asyncpg.Pool, user_id: uuid.UUID, bar_id: uuid.UUID) -> str | None:
+    async def role(
+        self, pool: asyncpg.Pool | asyncpg.Connection, user_id: uuid.UUID, bar_id: uuid.UUID
+    ) -> str | None:
         key = (user_id, bar_id)
         now = time.monotonic()
         if self._listener.live:
