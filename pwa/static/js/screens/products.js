@@ -103,10 +103,12 @@ function render(container) {
     const price = value("price");
     body.price = parseMoney(price, currency);
     if (price === "") markField(input("price"), t("error.field.price_required"));
-    else if (Number.isNaN(body.price) || body.price < 0) markField(input("price"), t("error.field.min", { n: number(0) }));
+    else if (Number.isNaN(body.price)) markField(input("price"), t("error.field.number"));
+    else if (body.price < 0) markField(input("price"), t("error.field.min", { n: number(0) }));
     const cost = value("cost");
     body.cost = cost === "" ? null : parseMoney(cost, currency);
-    if (Number.isNaN(body.cost) || body.cost < 0) markField(input("cost"), t("error.field.min", { n: number(0) }));
+    if (Number.isNaN(body.cost)) markField(input("cost"), t("error.field.number"));
+    else if (body.cost < 0) markField(input("cost"), t("error.field.min", { n: number(0) }));
     for (const key of ["low_threshold", "par_level"]) {
       const text = value(key) || DEFAULTS[key];
       body[key] = Number(text);
