@@ -20,9 +20,10 @@ from tests.support import PASSWORD, TEST_SERVER_ENV, clone_template_sync, free_p
 json_values = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(-(2**63), 2**63)
+    | st.integers(-(2**64), 2**64)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20)
+    | st.sampled_from(["a\u0000b", "\u0000", "500", "1", "Europe/Paris", "posixrules"])
     | st.uuids().map(str),
     lambda children: (
         st.lists(children, max_size=4)
@@ -45,6 +46,10 @@ json_values = st.recursive(
                     "active",
                     "role",
                     "email",
+                    "timezone",
+                    "password",
+                    "url",
+                    "endpoint",
                 ]
             )
             | st.text(max_size=8),
@@ -134,7 +139,22 @@ WRITE_ENDPOINTS = [
     ("POST", "/api/bars/{bar}/deliveries"),
     ("POST", "/api/bars/{bar}/stock-counts"),
     ("POST", "/api/bars/{bar}/sales/{sale}/void"),
+    ("POST", "/api/bars/{bar}/webhooks"),
+    ("POST", "/api/push/subscriptions"),
+    ("POST", "/api/auth/logout"),
 ]
+READ_ENDPOINTS = [
+    "/api/bars/{bar}/movements",
+    "/api/bars/{bar}/sales",
+    "/api/bars/{bar}/stock",
+    "/api/bars/{bar}/alerts",
+    "/api/bars/{bar}/forecast",
+]
+query_values = (
+    st.integers(-(2**70), 2**70).map(str)
+    | st.text(max_size=12)
+    | st.sampled_from(["9223372036854775807", "9223372036854775808", "-0", "1e3", " 5"])
+)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
@@ -158,3 +178,27 @@ def test_no_body_makes_a_500(live: dict, endpoint: tuple[str, str], body: object
             assert product["stock"] == sum(
                 m["delta"] for m in ledger if m["product_id"] == product["id"]
             )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    path=st.sampled_from(READ_ENDPOINTS),
+    params=st.dictionaries(
+        st.sampled_from(["after_seq", "since", "limit", "before", "product_id", "horizon_days"]),
+        query_values,
+        max_size=3,
+    ),
+    # header values the HTTP server itself accepts (control characters never reach the app)
+    etag=st.none()
+    | st.integers(-(2**70), 2**70).map(lambda v: f'"{v}"')
+    | st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+    | st.just('"' + "9" * 5000 + '"'),
+)
+def test_no_query_makes_a_500(live: dict, path: str, params: dict, etag: str | None) -> None:
+    headers = live["headers"] | ({"If-None-Match": etag} if etag else {})
+    with httpx.Client(base_url=live["base"], timeout=30) as http:
+        r = http.get(path.format(bar=live["bar"]), params=params, headers=headers)
+        assert r.status_code < 500, (path, params, etag, r.status_code, r.text)
+        if r.status_code >= 400:
+            problem = r.headers["content-type"].startswith("application/problem+json")
+            assert problem, (path, params, etag, r.status_code, r.headers, r.text)
