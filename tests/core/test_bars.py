@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.core.test_accounts import problem
-from tests.support import PASSWORD, Api
+from tests.support import PASSWORD, Api, eventually
 
 
 async def test_create_bar_defaults_and_shape(api: Api) -> None:
@@ -301,3 +301,24 @@ async def test_time_zones_postgresql_does_not_know_are_400(api: Api) -> None:
     assert r.status_code == 200 and r.json()["timezone"] == "America/Sao_Paulo", r.text
     product = await api.product(bar, stock=3)
     assert (await api.sell(bar, {product: 1})).status_code == 201  # the zone works in SQL
+
+
+async def test_refused_requests_give_their_connection_back(api: Api) -> None:
+    """The request's connection (ConnDep) is released however the request ends: 401, 403,
+    404 raised by a dependency resolved after it, or a handler's own error."""
+    bar = await api.bar()
+    staff = await api.member(bar, "staff")
+    stranger = await api.user()
+    pool = api.server.rt.pool
+    for _ in range(pool.get_max_size() + 5):  # more than the pool holds: a leak would hang
+        await asyncio.gather(
+            api.http.get(f"/api/bars/{bar.id}/staff", headers=staff.headers),  # 403
+            api.http.get(f"/api/bars/{bar.id}", headers=stranger.headers),  # 404
+            api.http.get("/api/bars", headers={"Authorization": "Bearer nope"}),  # 401
+            api.http.patch(
+                f"/api/bars/{bar.id}", headers=bar.owner.headers, json={"timezone": "x/y"}
+            ),
+        )
+    await eventually(lambda: pool.in_use() == 0, what="every connection back in the pool")
+    r = await api.http.get(f"/api/bars/{bar.id}/staff", headers=bar.owner.headers)
+    assert r.status_code == 200, r.text
