@@ -227,11 +227,8 @@ $$;
 -- changes [{product_id, stock}] (stock = available quantity), in product id order.
 CREATE OR REPLACE FUNCTION bt_apply_deltas(p_bar_id uuid, p_seq bigint, p_kind text, p_ref_id uuid,
                                            p_actor_id uuid, p_at timestamptz, p_deltas jsonb)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    v_items uuid[];
-    v_changes jsonb;
-BEGIN
+RETURNS jsonb LANGUAGE sql AS $$
+    -- one statement: other CTEs see stock_items as before the UPDATE, hence COALESCE(u.stock, ...)
     WITH d AS (
         SELECT (e ->> 'stock_item_id')::uuid AS item_id, sum((e ->> 'delta')::integer) AS delta
         FROM jsonb_array_elements(p_deltas) AS e GROUP BY 1
@@ -239,37 +236,33 @@ BEGIN
         UPDATE stock_items i SET stock = i.stock + d.delta
         FROM d WHERE i.bar_id = p_bar_id AND i.id = d.item_id AND d.delta <> 0
         RETURNING i.id, d.delta, i.stock
-    ), led AS (
+    ), item_ledger AS (
         INSERT INTO item_movements (bar_id, seq, stock_item_id, delta, stock_after, kind, ref_id,
                                     actor_id, at)
         SELECT p_bar_id, p_seq, id, delta, stock, p_kind, p_ref_id, p_actor_id, p_at FROM upd
-        RETURNING stock_item_id
-    )
-    SELECT array_agg(stock_item_id) INTO v_items FROM led;
-
-    WITH avail AS (
-        SELECT p.id, p.stock AS before, min(i.stock / pc.qty)::integer AS after
-        FROM products p
-        JOIN product_components pc ON pc.product_id = p.id
-        JOIN stock_items i ON i.id = pc.stock_item_id
-        WHERE p.bar_id = p_bar_id
-          AND p.id IN (SELECT x.product_id FROM product_components x
-                       WHERE x.stock_item_id = ANY (v_items))
-        GROUP BY p.id
-    ), upd AS (
+    ), avail AS (
+        SELECT p.id, p.stock AS before, min(COALESCE(u.stock, i.stock) / c.qty)::integer AS after
+        FROM (SELECT DISTINCT x.product_id FROM product_components x JOIN upd ON upd.id = x.stock_item_id)
+             AS a
+        JOIN products p ON p.id = a.product_id
+        JOIN product_components c ON c.product_id = p.id
+        JOIN stock_items i ON i.id = c.stock_item_id
+        LEFT JOIN upd u ON u.id = c.stock_item_id
+        GROUP BY p.id, p.stock
+    ), product_upd AS (
         UPDATE products p SET stock = a.after
         FROM avail a WHERE p.id = a.id AND a.after <> a.before
         RETURNING p.id, a.after - a.before AS delta, a.after AS stock
-    ), led AS (
+    ), product_ledger AS (
         INSERT INTO movements (bar_id, seq, product_id, delta, stock_after, kind, ref_id, actor_id, at)
-        SELECT p_bar_id, p_seq, id, delta, stock, p_kind, p_ref_id, p_actor_id, p_at FROM upd
+        SELECT p_bar_id, p_seq, id, delta, stock, p_kind, p_ref_id, p_actor_id, p_at
+        FROM product_upd
         RETURNING product_id, stock_after
     )
     SELECT COALESCE(jsonb_agg(jsonb_build_object('product_id', product_id, 'stock', stock_after)
                               ORDER BY product_id), '[]'::jsonb)
-    INTO v_changes FROM led;
-    RETURN v_changes;
-END $$;
+    FROM product_ledger
+$$;
 
 -- RFC 3339 UTC with microseconds and a Z, whatever the session time zone.
 CREATE OR REPLACE FUNCTION bt_ts(p_at timestamptz) RETURNS text
