@@ -85,8 +85,16 @@ async def test_refusals_are_said_in_french_beside_their_field(api: Api, devices:
     assert await field_error(page, "#invite-form", "name") == "Obligatoire."
     await assert_no_english(page)
 
-    # plurals: one counted line is "1 ligne"
+    # a count the server refuses: said beside that product's line
     await go(app, "count")
+    await page.fill(f'#count-table tr[data-product-id="{flag}"] input', "200000")
+    await page.click("#count-review")
+    await page.click("#count-confirm")
+    limit = await field_error(page, "#count-table", f"counted-{flag}")
+    assert limit.replace("\u202f", " ").replace("\xa0", " ") == "Au plus 100 000."
+    await assert_no_english(page)
+
+    # plurals: one counted line is "1 ligne"
     await page.fill(f'#count-table tr[data-product-id="{flag}"] input', "9")
     summary = await page.text_content("#count-summary") or ""
     assert "1 ligne comptée" in summary and "(s)" not in summary

@@ -8,7 +8,7 @@ import { store } from "../store.js";
 import { t, tn, number, money } from "../i18n.js";
 import { h, replace } from "../ui.js";
 import { api, uuid4 } from "../api.js";
-import { problemText } from "../errors.js";
+import { showErrors } from "../errors.js";
 import { emptyState } from "./start.js";
 
 const drafts = new Map(); // bar_id -> { counted: Map(product_id -> counted), requestId }
@@ -99,8 +99,9 @@ async function submit(view) {
     drawRows(view);
     replace(view.summary);
   } catch (err) {
-    message.dataset.outcome = "error";
-    message.textContent = problemText(err);
+    // counts[i] of the body is a product's line: its input shows the refusal
+    const names = Object.fromEntries(body.counts.map((c, i) => [`counts[${i}].counted`, `counted-${c.product_id}`]));
+    showErrors(view.table, err, { summary: message, names });
   }
 }
 

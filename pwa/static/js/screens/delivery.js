@@ -13,6 +13,7 @@ function render(container) {
   const lines = h("div", { class: "lines", id: "delivery-lines" });
   const message = h("p", { class: "feedback", id: "delivery-feedback", role: "status", "aria-live": "polite" });
   const nextStep = h("p", { id: "delivery-next-step" });
+  let rowsMade = 0;
   let requestId = uuid4(); // one id per delivery: a double tap or a retry cannot restock twice
 
   function productOptions() {
@@ -23,11 +24,12 @@ function render(container) {
 
   function addLine() {
     const index = lines.children.length + 1;
+    const key = ++rowsMade; // names stay unique when rows are removed: errors find their row
     const row = h("div", { class: "line-row" },
       h("label", { class: "field" }, h("span", {}, t("delivery.product", { n: index })),
-        h("select", { name: "product", required: true }, h("option", { value: "" }, "—"), productOptions())),
+        h("select", { name: `product-${key}`, required: true }, h("option", { value: "" }, "—"), productOptions())),
       h("label", { class: "field small" }, h("span", {}, t("delivery.qty")),
-        h("input", { type: "number", name: "qty", min: 1, max: 100000, inputmode: "numeric", required: true })),
+        h("input", { type: "number", name: `qty-${key}`, min: 1, max: 100000, inputmode: "numeric", required: true })),
       h("button", { type: "button", class: "ghost", "aria-label": t("delivery.remove_line"), onclick: () => row.remove() },
         h("span", { "aria-hidden": "true" }, "✕ "), t("common.remove")));
     lines.append(row);
@@ -72,7 +74,14 @@ function render(container) {
       replace(lines);
       addLine();
     } catch (err) {
-      showErrors(form, err, { summary: message });
+      // items[i] of the body is a product, possibly typed on several rows: its first row
+      const names = {};
+      body.items.forEach((item, i) => {
+        const row = [...lines.children].find((r) => r.querySelector("select").value === item.product_id);
+        const [select, qty] = row ? [row.querySelector("select").name, row.querySelector("input").name] : [];
+        Object.assign(names, { [`items[${i}].product_id`]: select, [`items[${i}].qty`]: qty });
+      });
+      showErrors(form, err, { summary: message, names });
     }
   });
   if (![...store.products.values()].some((p) => p.active)) {
