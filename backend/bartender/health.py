@@ -13,6 +13,7 @@ import asyncio
 from litestar import Controller, Response, get
 
 from bartender.deps import RuntimeDep
+from bartender.errors import Busy
 
 # probes whose failure degrades the service without stopping it (see the module docstring)
 ACCELERATORS = frozenset({"redis"})
@@ -33,6 +34,11 @@ class HealthController(Controller):
             async with asyncio.timeout(2):
                 await rt.pool.fetchval("SELECT 1")
             checks["postgres"] = "ok"
+        except Busy:
+            # every pooled connection is serving a request (PostgreSQL answers them) and the
+            # excess is shed with 503 busy (admission.py): taken out of rotation, this instance
+            # would only push its load onto the others, then they onto the next
+            checks["postgres"] = "busy"
         except Exception as exc:  # any failure means not ready; say which
             checks["postgres"] = f"error: {type(exc).__name__}"
         checks["listen"] = "ok" if rt.listener.live else "reconnecting"
@@ -44,7 +50,7 @@ class HealthController(Controller):
             except Exception as exc:
                 checks[name] = f"error: {type(exc).__name__}"
         failing = [k for k, v in checks.items() if v != "ok" and k != "listen"]
-        degraded = [k for k in failing if k in ACCELERATORS]
+        degraded = [k for k in failing if k in ACCELERATORS or checks[k] == "busy"]
         ready = len(failing) == len(degraded)
         status = "unavailable" if not ready else "degraded" if degraded else "ok"
         return Response(

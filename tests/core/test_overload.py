@@ -54,8 +54,12 @@ async def test_pool_wait_is_bounded_with_one_held_connection(database_url: str) 
             assert r.headers["content-type"].startswith("application/problem+json")
             assert r.json()["request_id"] == r.headers["x-request-id"]
             assert waited < 5, waited  # bounded by the 0.3 s acquire timeout, not by the client
-            # a cheap read that needs no connection is still served
+            # a cheap read that needs no connection is still served, and a saturated pool
+            # does not take the instance out of rotation (it sheds load itself)
             assert (await http.get("/api/health")).status_code == 200
+            ready = await http.get("/api/ready")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"]["postgres"] == "busy"
         finally:
             await pool.release(held)
 
