@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from tests.core.test_accounts import problem
+from tests.realtime.wsclient import WsClient
 from tests.support import Api, Bar
 
 
@@ -221,3 +222,42 @@ async def test_schema_documents_stock_responses(api: Api) -> None:
         content = paths[base + path][method]["responses"][status]["content"]
         ref = content["application/json"]["schema"]["$ref"]
         assert ref.endswith("/" + schema), (path, ref)
+
+
+async def test_live_stock_messages_carry_availability(api: Api) -> None:
+    """A sale of a cocktail reaches sockets as one `stock` message (seq +1) holding every
+    product whose availability moved, in v1.2's shape; a delivery of an item too."""
+    bar = await api.bar()
+    rum = await item(api, bar, "Rhum", "cl", {"bouteille": 70})
+    lime = await item(api, bar, "Citron vert", "pièce", {})
+    mojito = await api.product(bar, "Mojito", price=3000)
+    rum_glass = await api.product(bar, "Rhum (verre)", price=2000)
+    await recipe(api, bar, mojito, {rum: 5, lime: 1})
+    await recipe(api, bar, rum_glass, {rum: 4})
+    ws = await WsClient.ready(api.server.ws_url, bar.owner.access_token)
+    try:
+        seq = await api.seq(bar)
+        await ws.subscribe(bar.id, since=seq)
+        r = await post(
+            api,
+            bar,
+            "deliveries",
+            {"items": [{"stock_item_id": rum, "pack": "bouteille", "packs": 1}]},
+        )
+        assert r.status_code == 201, r.text
+        message = await ws.recv()
+        assert (message["type"], message["seq"], message["cause"]) == ("stock", seq + 1, "delivery")
+        assert {c["product_id"]: c["stock"] for c in message["changes"]} == {rum_glass: 17}
+        await post(api, bar, "deliveries", {"items": [{"stock_item_id": lime, "units": 10}]})
+        message = await ws.recv()
+        assert message["seq"] == seq + 2
+        assert {c["product_id"]: c["stock"] for c in message["changes"]} == {mojito: 10}
+        assert (await api.sell(bar, {mojito: 2})).status_code == 201
+        message = await ws.recv()
+        assert (message["seq"], message["cause"]) == (seq + 3, "sale")
+        assert {c["product_id"]: c["stock"] for c in message["changes"]} == {
+            mojito: 8,
+            rum_glass: 15,
+        }
+    finally:
+        await ws.close()
