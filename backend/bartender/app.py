@@ -28,11 +28,11 @@ from bartender.errors import EXCEPTION_HANDLERS
 from bartender.forecast.routes import ForecastController
 from bartender.forecast.service import Forecaster
 from bartender.health import HealthController
+from bartender.live.catalog import CatalogVersions
+from bartender.live.feed import StockFeed
 from bartender.observe.http import wrap as observe_http
 from bartender.observe.lag import loop_lag_monitor
 from bartender.observe.scrape import metrics_route
-from bartender.live.catalog import CatalogVersions
-from bartender.live.feed import StockFeed
 from bartender.pwa.routes import ROUTES as PWA_ROUTES
 from bartender.realtime.routes import LiveModeController, live_stock
 from bartender.realtime.setup import build_hub
