@@ -320,3 +320,40 @@ class WebhookReceiver:
         if isinstance(step, int):
             return web.Response(status=step)
         return web.Response(status=204)
+
+
+class HangingServer:
+    """Accepts TCP connections, reads what it is sent and never answers."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.open = 0
+        self.most_open = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> HangingServer:
+        self._server = await asyncio.start_server(self._hold, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def _hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+        self._writers.add(writer)
+        try:
+            while await reader.read(65536):  # until the sender gives up and closes
+                pass
+        finally:
+            self.open -= 1
+            self._writers.discard(writer)
+            writer.close()
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()

@@ -13,7 +13,7 @@ import pytest
 
 from bartender.settings import Settings
 from tests.alerts.conftest import alert_settings
-from tests.alerts.receivers import PushService, WebhookReceiver
+from tests.alerts.receivers import HangingServer, PushService, WebhookReceiver
 from tests.alerts.test_push import subscribe
 from tests.support import Api
 
@@ -27,43 +27,6 @@ def settings(database_url: str) -> Settings:
     return alert_settings(
         database_url, alerts_attempt_timeout_s=ATTEMPT_TIMEOUT_S, alerts_concurrency=8
     )
-
-
-class HangingServer:
-    """Accepts TCP connections, reads what it is sent and never answers."""
-
-    def __init__(self) -> None:
-        self.accepted = 0
-        self.open = 0
-        self.most_open = 0
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> HangingServer:
-        self._server = await asyncio.start_server(self._hold, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def _hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.accepted += 1
-        self.open += 1
-        self.most_open = max(self.most_open, self.open)
-        self._writers.add(writer)
-        try:
-            while await reader.read(65536):  # until the sender gives up and closes
-                pass
-        finally:
-            self.open -= 1
-            self._writers.discard(writer)
-            writer.close()
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        await self._server.wait_closed()
 
 
 async def retried_rows(database_url: str, bar_id: str) -> int:
