@@ -4,13 +4,15 @@
     python pwa/tools/screenshots.py --base-url http://127.0.0.1:8765
 
 Phone shots are 360x740 portrait (French), tablet shots 1280x800 landscape (English), in
-docs/screenshots/. It sells a few drinks in the demo bar on the way (through the app).
+docs/screenshots/. It sells a few drinks in the demo bar on the way (through the app), and signs
+up a new owner with a bar of their own (use a scratch BARTENDER_DATA_DIR).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import uuid
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
@@ -18,6 +20,7 @@ from playwright.async_api import Browser, Page, async_playwright
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 STAFF = ("staff@chezfatou.demo", "moussa-staff-2026")
 MANAGER = ("manager@chezfatou.demo", "awa-manager-2026")
+OWNER = ("owner@chezfatou.demo", "fatou-owner-2026")
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 1280, "height": 800}
 
@@ -33,6 +36,7 @@ async def open_app(
     context = await browser.new_context(viewport=viewport, locale=locale, device_scale_factor=2)
     page = await context.new_page()
     await page.goto(base_url)
+    await page.wait_for_selector("form.login:not(.prelogin)")  # the app took the form over
     await page.fill("input[name=email]", login[0])
     await page.fill("input[name=password]", login[1])
     if shot:
@@ -56,6 +60,17 @@ async def phone_shots(browser: Browser, base_url: str) -> None:
     await page.click("#sell-button")
     await page.wait_for_selector('#sell-feedback[data-outcome="sold"]')
     await page.screenshot(path=OUT / "phone-sold.png")
+    await page.click("#show-receipt")
+    await page.wait_for_selector("#receipt")
+    await page.screenshot(path=OUT / "phone-receipt.png")
+    await page.click("#receipt-close")
+    await tile_named(page, "Flag 65 cl")
+    await page.click("#basket .qty-value")
+    for key in ("2", "4"):
+        await page.click(f'#keypad button[data-key="{key}"]')
+    await page.screenshot(path=OUT / "phone-keypad.png")
+    await page.click("#keypad button.ghost")  # cancel: the crate is not sold
+    await page.click("#basket button.ghost")  # clear the basket
     await page.context.set_offline(True)
     await page.wait_for_selector('#conn-badge[data-state="offline"]')
     await tile_named(page, "Castel 65 cl")
@@ -64,6 +79,37 @@ async def phone_shots(browser: Browser, base_url: str) -> None:
     await page.screenshot(path=OUT / "phone-offline-pending.png")
     await page.context.set_offline(False)
     await page.wait_for_selector("#pending-badge", state="hidden", timeout=15000)
+    await page.context.close()
+
+
+async def signup_shots(browser: Browser, base_url: str) -> None:
+    """A new owner starts in the app: sign-up, then their first bar."""
+    context = await browser.new_context(viewport=PHONE, locale="fr-FR", device_scale_factor=2)
+    page = await context.new_page()
+    await page.goto(base_url)
+    await page.click("#show-signup")
+    await page.fill("#signup-form input[name=name]", "Aïcha Ndiaye")
+    await page.fill("#signup-form input[name=email]", f"aicha-{uuid.uuid4().hex[:6]}@example.com")
+    await page.fill("#signup-form input[name=password]", "le-maquis-2026")
+    await page.screenshot(path=OUT / "phone-signup.png")
+    await page.click("#signup-form button[type=submit]")
+    await page.wait_for_selector("#create-bar-form")
+    await page.fill("#create-bar-form input[name=name]", "Le Maquis d'Aïcha")
+    await page.screenshot(path=OUT / "phone-create-bar.png")
+    await context.close()
+
+
+async def manager_phone_shots(browser: Browser, base_url: str) -> None:
+    """Managers use phones too: a manager screen and the owner's bar settings at 360 px."""
+    page = await open_app(browser, base_url, MANAGER, PHONE, "fr-FR")
+    await page.click('a.tab[href="#/stock"]')
+    await page.wait_for_selector("#stock-table")
+    await page.screenshot(path=OUT / "phone-manager-stock.png")
+    await page.context.close()
+    page = await open_app(browser, base_url, OWNER, PHONE, "fr-FR")
+    await page.evaluate("location.hash = '#/settings'")
+    await page.wait_for_selector("#bar-settings-form")
+    await page.screenshot(path=OUT / "phone-bar-settings.png", full_page=True)
     await page.context.close()
 
 
@@ -108,6 +154,8 @@ async def main() -> None:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=args.chromium, headless=True)
         await phone_shots(browser, args.base_url)
+        await signup_shots(browser, args.base_url)
+        await manager_phone_shots(browser, args.base_url)
         await tablet_shots(browser, args.base_url)
         await browser.close()
     print(f"screenshots in {OUT}")
