@@ -3,8 +3,11 @@ joined since login, without logging out (issue 14 §1)."""
 
 from __future__ import annotations
 
-from tests.browser.devices import TABLET, Devices
+import uuid
+
+from tests.browser.devices import PHONE, TABLET, Devices
 from tests.browser.test_manager_phone import go
+from tests.browser.test_onboarding import new_device, sign_up
 from tests.support import PASSWORD, Api
 
 
@@ -53,3 +56,25 @@ async def test_owner_edits_the_bar_and_switches_to_a_bar_joined_since_login(
     assert await page.text_content("#bar-name") == "Le Baobab"
     # a manager there: no bar settings
     assert await page.locator('nav#tabs a[href="#/settings"]').count() == 0
+
+
+async def test_someone_added_to_a_bar_after_signing_up_gets_it_without_logging_out(
+    api: Api, devices: Devices
+) -> None:
+    bar = await api.bar(name="Le Baobab")
+    await api.product(bar, "Flag", stock=5)
+    app = await new_device(devices, PHONE)
+    page = app.page
+    email = f"moussa-{uuid.uuid4().hex[:6]}@example.com"
+    await sign_up(page, "Moussa", email)
+    await page.wait_for_selector("#create-bar-form")  # no bar yet
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/staff",
+        headers=bar.owner.headers,
+        json={"email": email, "role": "staff"},
+    )
+    assert r.status_code == 201, r.text
+    # the phone comes back to the app (what a tap on its icon does)
+    await page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    await page.wait_for_selector(".tile")
+    assert await page.text_content("#bar-name") == "Le Baobab"

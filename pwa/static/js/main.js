@@ -299,6 +299,14 @@ async function boot() {
   store.on("outbox", renderPending);
   $("pending-badge").addEventListener("click", showOutbox);
   store.on("bar", renderTopbar);
+  // Someone with no bar yet (a new account, or staff waiting to be added): coming back to the
+  // app re-reads their memberships, and a bar they were added to opens without logging out.
+  document.addEventListener("visibilitychange", async () => {
+    if (document.visibilityState !== "visible" || !store.session || store.bar) return;
+    const before = (store.session.memberships || []).map((m) => m.bar_id).join();
+    const now = await refreshMemberships();
+    if (!store.bar && now.map((m) => m.bar_id).join() !== before) pickBar(now.length !== 1);
+  });
   store.on("unknown-product", reloadProducts);
   onSessionChange((session) => {
     const changedUser = (session?.user?.id || null) !== (store.session?.user?.id || null);
