@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from bartender.live import queries
 from tests.core.test_accounts import problem
 from tests.realtime.wsclient import WsClient
 from tests.support import Api, Bar
@@ -261,3 +262,17 @@ async def test_live_stock_messages_carry_availability(api: Api) -> None:
         }
     finally:
         await ws.close()
+
+
+async def test_item_only_transaction_keeps_its_seq_in_the_ledger_replay(api: Api) -> None:
+    """Limes delivered before any product uses them: seq +1 with no product change; the
+    replay from the ledger (gap filling) still has that seq, so no client sees a hole."""
+    bar = await api.bar()
+    lime = await item(api, bar, "Citron vert", "pièce", {})
+    seq = await api.seq(bar)
+    r = await post(api, bar, "deliveries", {"items": [{"stock_item_id": lime, "units": 10}]})
+    assert r.status_code == 201 and r.json()["seq"] == seq + 1 and r.json()["stock"] == []
+    rows = await queries.ledger_range(api.server.rt.pool, uuid.UUID(bar.id), seq, seq + 1)
+    assert [(row["seq"], row["cause"], row["changes"]) for row in rows] == [
+        (seq + 1, "delivery", "[]")
+    ]

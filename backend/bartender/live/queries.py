@@ -9,12 +9,19 @@ from typing import TypeAlias
 import asyncpg
 
 BAR_SEQ = "SELECT seq FROM bars WHERE id = $1"
-# One row per stock transaction of a bar in a seq range, with its changes.
+# One row per stock transaction of a bar in a seq range, with its changes. A transaction that
+# moved only stock items no product's availability follows (a delivery of limes nobody sells
+# yet) has item_movements rows and no `movements` row: it still has its seq, with no changes.
 LEDGER_RANGE = """
 SELECT seq, min(kind) AS cause,
-       jsonb_agg(jsonb_build_object('product_id', product_id, 'stock', stock_after)
-                 ORDER BY product_id)::text AS changes
-FROM movements WHERE bar_id = $1 AND seq > $2 AND seq <= $3
+       COALESCE(jsonb_agg(jsonb_build_object('product_id', product_id, 'stock', stock_after)
+                          ORDER BY product_id) FILTER (WHERE product_id IS NOT NULL),
+                '[]')::text AS changes
+FROM (SELECT seq, kind, product_id, stock_after FROM movements
+      WHERE bar_id = $1 AND seq > $2 AND seq <= $3
+      UNION ALL
+      SELECT seq, kind, NULL, NULL FROM item_movements
+      WHERE bar_id = $1 AND seq > $2 AND seq <= $3) AS m
 GROUP BY seq ORDER BY seq
 """
 # seq and stock read in one statement: one snapshot, so they agree.
