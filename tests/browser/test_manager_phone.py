@@ -85,7 +85,11 @@ async def test_manager_screens_fit_a_phone(api: Api, devices: Devices) -> None:
         assert label.strip()
     await page.click("#more-tab")
     assert await page.locator("#more-panel a.tab").count() >= 6
+    await page.keyboard.press("Escape")  # closes, as a tap outside does
+    assert await page.locator("#more-panel").is_hidden()
     await page.click("#more-tab")
+    await page.click("#bar-name")
+    assert await page.locator("#more-panel").is_hidden()
 
     # stock: every product's stock on screen, long names wrap
     await go(phone, "stock")

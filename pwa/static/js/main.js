@@ -153,6 +153,13 @@ function renderTabs() {
 }
 narrow.addEventListener("change", () => { if (store.bar) renderTabs(); });
 
+function closeMore() {
+  const panel = $("more-panel");
+  if (!panel || panel.hidden) return;
+  panel.hidden = true;
+  $("more-tab").setAttribute("aria-expanded", "false");
+}
+
 function defaultScreen() {
   const role = store.bar?.role;
   const wide = window.matchMedia("(min-width: 900px)").matches;
@@ -293,7 +300,9 @@ async function boot() {
   });
   $("lang-switch").addEventListener("click", () => setLang(otherLang(), STATIC));
   $("menu-button").addEventListener("click", () => toggleMenu());
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape") toggleMenu(false); });
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") { toggleMenu(false); closeMore(); } });
+  // the phone's "More" panel closes on a tap anywhere else, as a menu does
+  document.addEventListener("click", (e) => { if (!e.target.closest?.("#tabs")) closeMore(); });
   window.addEventListener("hashchange", route);
   store.on("conn", renderConn);
   store.on("outbox", renderPending);
