@@ -53,15 +53,18 @@ class FakeSocket {
 function fakeServer() {
   const calls = [];
   const answers = [];
-  return {
+  const server = {
     calls,
+    stalled: false, // Wi-Fi connected, no traffic: requests never get an answer
     answer: (status, body) => answers.push({ status, body }),
     request: async (method, path, { headers }) => {
       calls.push({ method, path, headers });
+      if (server.stalled) return new Promise(() => {});
       const next = answers.shift() || { status: 304 };
       return { status: next.status, ok: next.status < 300, json: async () => next.body };
     },
   };
+  return server;
 }
 
 function setup() {
@@ -202,4 +205,30 @@ test("offline selling stops once the last contact is older than the grace, and r
   store.noteContact();
   assert.equal(store.offlineTooLong(), false);
   assert.equal(told, 1);
+});
+
+test("a sale with no answer probes the socket: no pong in 3 s says offline and reconnects", async () => {
+  const t = setup();
+  const ws = await subscribed(t);
+  t.server.stalled = true;
+  t.store.emit("no-answer");
+  assert.equal(ws.sent.at(-1).type, "ping");
+  await t.clock.advance(2999);
+  assert.equal(t.store.conn, "live");
+  await t.clock.advance(1);
+  assert.equal(t.store.conn, "offline");
+  assert.equal(ws.readyState, 3);
+  // a socket that answers stays live
+  t.server.stalled = false;
+  await t.clock.advance(600);
+  const second = FakeSocket.opened.at(-1);
+  assert.notEqual(second, ws);
+  await second.open();
+  second.deliver({ type: "ready" });
+  second.deliver({ type: "mode", bar_id: BAR, mode: "push", poll_interval_ms: 5000 });
+  t.store.emit("no-answer");
+  second.deliver({ type: "pong", t: 0 });
+  await t.clock.advance(5000);
+  assert.equal(t.store.conn, "live");
+  t.live.stop();
 });

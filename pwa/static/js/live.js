@@ -16,6 +16,7 @@ import { store as pageStore } from "./store.js";
 const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;
+const PROBE_WITHIN_MS = 3000; // a sale had no answer: is the socket still passing traffic?
 const OPEN = 1; // WebSocket.OPEN
 
 function browserEnvironment() {
@@ -53,12 +54,14 @@ export class LiveStock {
   start() {
     this.env.events?.addEventListener("online", this.onOnline);
     this.env.events?.addEventListener("offline", this.onOffline);
+    this.offNoAnswer = this.store.on("no-answer", () => this.probe());
     this.connect();
     this.schedulePoll(0); // until the socket is subscribed, polling keeps the page current
   }
 
   stop() {
     this.stopped = true;
+    this.offNoAnswer?.();
     this.env.events?.removeEventListener("online", this.onOnline);
     this.env.events?.removeEventListener("offline", this.onOffline);
     Object.values(this.timers).forEach((t) => this.env.clearTimeout(t));
@@ -137,6 +140,21 @@ export class LiveStock {
       this.send({ type: "ping", t: this.env.now() });
       this.timers.pong = this.env.setTimeout(() => this.ws && this.ws.close(4000), PONG_WITHIN_MS);
     }, PING_EVERY_MS);
+  }
+
+  /**
+   * Wi-Fi that is connected but passes no traffic leaves the socket "open" and the badge on
+   * "Online" until the next heartbeat (25 s + 10 s). When a sale gets no answer, ask at once:
+   * no pong within PROBE_WITHIN_MS says "Offline" and reconnects.
+   */
+  probe() {
+    if (!this.ws || this.ws.readyState !== OPEN) return;
+    this.send({ type: "ping", t: this.env.now() });
+    this.env.clearTimeout(this.timers.pong);
+    this.timers.pong = this.env.setTimeout(() => {
+      this.store.setConn("offline");
+      this.ws?.close(4000);
+    }, PROBE_WITHIN_MS);
   }
 
   receive(raw) {

@@ -98,6 +98,7 @@ export async function sell(barId, lines, { answerWithinMs = ANSWER_WITHIN_MS } =
     clearTimeout(timer);
     if (outcome === null) { // no answer yet: the outbox carries on with it
       interactive.delete(entry.id);
+      store.emit("no-answer"); // live.js checks its socket instead of saying "Online"
       return { kind: "pending", reason: "timeout", id: entry.id };
     }
     const { results, blocked } = outcome;
