@@ -5,7 +5,8 @@
 
 Phone shots are 360x740 portrait (French), tablet shots 1280x800 landscape (English), in
 docs/screenshots/. It sells a few drinks in the demo bar on the way (through the app), and signs
-up a new owner with a bar of their own (use a scratch BARTENDER_DATA_DIR).
+up a new owner with a bar of their own (use a scratch BARTENDER_DATA_DIR). Tab icons are emoji:
+install Debian's fonts-noto-color-emoji first, or they show as empty boxes.
 """
 
 from __future__ import annotations
