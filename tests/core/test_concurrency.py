@@ -60,7 +60,12 @@ async def test_last_bottle_race_over_real_connections(api: Api, database_url: st
 async def test_hot_product_stock_ledger_and_seq_agree(api: Api, database_url: str) -> None:
     bar = await api.bar()
     hot = await api.product(bar, "Flag", stock=150)
-    async with spawn_server(database_url) as other_process:
+    # all 200 admitted and queued (overload shedding is tests/core/test_overload.py's subject)
+    unbounded = {
+        "BARTENDER_MAX_IN_FLIGHT_WRITES": "256",
+        "BARTENDER_POOL_ACQUIRE_TIMEOUT_MS": "60000",
+    }
+    async with spawn_server(database_url, **unbounded) as other_process:
         bodies = [
             {"id": str(uuid.uuid4()), "items": [{"product_id": hot, "qty": 1}]} for _ in range(200)
         ]
