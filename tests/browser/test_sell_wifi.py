@@ -181,3 +181,22 @@ async def test_offline_selling_stops_after_the_grace_and_the_outbox_is_still_sen
     await page.click("#sell-button")  # in contact again: selling goes on
     await page.wait_for_selector('#sell-feedback[data-outcome="sold"]')
     assert (await api.stock(bar))[bock] == 8
+
+
+async def test_not_enough_left_reduces_the_line_to_what_is_left(api: Api, devices: Devices) -> None:
+    bar = await api.bar()
+    wine = await api.product(bar, "Vin rouge (verre)", stock=3, price=1500, low_threshold=1)
+    staff = await api.member(bar, "staff")
+    phone = await devices.open(staff)
+    page = phone.page
+    for _ in range(3):
+        await phone.tile(wine).click()
+    assert (await api.sell(bar, {wine: 2})).status_code == 201  # another phone was quicker
+    await page.click("#sell-button")
+    await page.wait_for_selector('#sell-feedback[data-outcome="insufficient"]')
+    assert await basket_ids(phone) == [f"{wine}:1"]
+    line = page.locator(f'#basket .line[data-product-id="{wine}"] .line-problem')
+    assert await line.text_content() == "only 1 left"
+    await page.click("#sell-button")  # what is left sells
+    await page.wait_for_selector('#sell-feedback[data-outcome="sold"]')
+    assert (await api.stock(bar))[wine] == 0
