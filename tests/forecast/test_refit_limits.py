@@ -36,6 +36,7 @@ async def history_bar(api: Api) -> tuple[Bar, str, dt.datetime]:
     beer = await api.product(bar, "Flag", par_level=80)
     sales = weekly_demand(28, seed=4)
     await give_past(api.server, bar, {beer: (restocked(sales), sales)})
+    await api.deliver(bar, {beer: 100})  # today's shelf, whatever the past left on it
     today = await business_today(api.server, bar)
     # Africa/Abidjan (the test bars' zone) is UTC+0
     yesterday = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(21), tzinfo=dt.UTC)
