@@ -23,7 +23,7 @@ from litestar.params import FromPath, SkipValidation
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from bartender.accounts.guard import bearer_token
-from bartender.bars.access import Member
+from bartender.bars.access import Manager, Member, Owner
 from bartender.errors import NotFound
 from bartender.runtime import Runtime
 
@@ -32,8 +32,8 @@ RuntimeDep = NamedDependency[SkipValidation[Runtime]]  # a process object: never
 ConnDep = NamedDependency[SkipValidation[asyncpg.Connection]]
 UserIdDep = NamedDependency[uuid.UUID]
 MemberDep = NamedDependency[Member]
-ManagerDep = NamedDependency[Member]  # parameter name `manager`: role manager or owner
-OwnerDep = NamedDependency[Member]  # parameter name `owner`: the bar's owner
+ManagerDep = NamedDependency[Manager]  # parameter name `manager`: role manager or owner
+OwnerDep = NamedDependency[Owner]  # parameter name `owner`: the bar's owner
 
 
 def provide_runtime(state: State) -> Runtime:
@@ -97,12 +97,14 @@ async def provide_member(
     return Member(user_id=user_id, bar_id=bar_id, role=role)
 
 
-async def provide_manager(member: MemberDep) -> Member:
-    return member.require("manager")
+async def provide_manager(member: MemberDep) -> Manager:
+    member.require("manager")
+    return Manager(member.user_id, member.bar_id, member.role)
 
 
-async def provide_owner(member: MemberDep) -> Member:
-    return member.require("owner")
+async def provide_owner(member: MemberDep) -> Owner:
+    member.require("owner")
+    return Owner(member.user_id, member.bar_id, member.role)
 
 
 # Handed to Litestar(dependencies=..., middleware=[release_connections, ...]) by create_app.

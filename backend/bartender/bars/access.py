@@ -36,6 +36,17 @@ class Member:
         return self
 
 
+@dataclass(frozen=True, slots=True)
+class Manager(Member):
+    """A member whose role is manager or owner, checked at the edge (deps.ManagerDep): a
+    service taking a `Manager` cannot be handed an unchecked member (mypy says so)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Owner(Manager):
+    """The bar's owner, checked at the edge (deps.OwnerDep)."""
+
+
 class MembershipCache:
     def __init__(self, listener: Listener, ttl_s: float) -> None:
         self._listener = listener

@@ -10,7 +10,7 @@ import asyncpg
 from bartender.accounts.passwords import Passwords
 from bartender.accounts.schemas import given
 from bartender.accounts.service import USER_BY_EMAIL, create_user
-from bartender.bars.access import Member
+from bartender.bars.access import Manager, Member, Owner
 from bartender.bars.currencies import DECIMALS
 from bartender.bars.schemas import BarIn, BarOut, BarPatch, MemberOut, StaffIn
 from bartender.errors import AlreadyMember, Forbidden, InvalidRequest, NotFound
@@ -119,7 +119,7 @@ async def get_bar(conn: asyncpg.Connection, member: Member) -> BarOut:
     return bar_out(row, member.role)
 
 
-async def patch_bar(conn: asyncpg.Connection, owner: Member, data: BarPatch) -> BarOut:
+async def patch_bar(conn: asyncpg.Connection, owner: Owner, data: BarPatch) -> BarOut:
     """Change the bar's settings (the caller is its owner: routes inject OwnerDep)."""
     if isinstance(data.timezone, str):
         await _check_timezone(conn, data.timezone)
@@ -135,11 +135,11 @@ async def patch_bar(conn: asyncpg.Connection, owner: Member, data: BarPatch) -> 
     return await get_bar(conn, owner)
 
 
-async def list_members(conn: asyncpg.Connection, manager: Member) -> list[MemberOut]:
+async def list_members(conn: asyncpg.Connection, manager: Manager) -> list[MemberOut]:
     return [member_out(r) for r in await conn.fetch(MEMBERS, manager.bar_id)]
 
 
-def _may_manage(actor: Member, target_role: str, new_role: str | None = None) -> None:
+def _may_manage(actor: Manager, target_role: str, new_role: str | None = None) -> None:
     """Owners manage managers; nobody demotes or removes the owner (the caller is at least a
     manager: routes inject ManagerDep)."""
     if target_role == "owner":
@@ -150,7 +150,7 @@ def _may_manage(actor: Member, target_role: str, new_role: str | None = None) ->
 
 
 async def add_member(
-    conn: asyncpg.Connection, passwords: Passwords, actor: Member, data: StaffIn
+    conn: asyncpg.Connection, passwords: Passwords, actor: Manager, data: StaffIn
 ) -> MemberOut:
     _may_manage(actor, "staff", data.role)
     async with conn.transaction():
@@ -180,7 +180,7 @@ async def _target(conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID) -
 
 
 async def set_role(
-    conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID, role: str
+    conn: asyncpg.Connection, actor: Manager, user_id: uuid.UUID, role: str
 ) -> MemberOut:
     target = await _target(conn, actor, user_id)
     _may_manage(actor, target["role"], role)
@@ -188,7 +188,7 @@ async def set_role(
     return member_out(await _target(conn, actor, user_id))
 
 
-async def remove_member(conn: asyncpg.Connection, actor: Member, user_id: uuid.UUID) -> None:
+async def remove_member(conn: asyncpg.Connection, actor: Manager, user_id: uuid.UUID) -> None:
     target = await _target(conn, actor, user_id)
     _may_manage(actor, target["role"])
     await conn.execute(REMOVE_MEMBER, actor.bar_id, user_id)
