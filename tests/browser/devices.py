@@ -6,6 +6,7 @@ any of them (the app must run under its strict CSP, with no inline code).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from playwright.async_api import Browser, BrowserContext, Locator, Page
@@ -67,12 +68,23 @@ class Devices:
         self.apps: list[App] = []
 
     async def open(
-        self, user: User, *, viewport: dict[str, int] = PHONE, ready: str = ".tile", hash_: str = ""
+        self,
+        user: User,
+        *,
+        viewport: dict[str, int] = PHONE,
+        ready: str = ".tile",
+        hash_: str = "",
+        prepare: Callable[[BrowserContext], Awaitable[None]] | None = None,
     ) -> App:
-        """A new device: open the app, log in through the form, wait for `ready`."""
+        """A new device: open the app, log in through the form, wait for `ready`.
+
+        `prepare` runs on the new context before the app opens (e.g. routes a socket).
+        """
         context = await self.browser.new_context(
             viewport=viewport, locale="en-GB", service_workers="allow"
         )
+        if prepare is not None:
+            await prepare(context)
         page = await context.new_page()
         app = App(context, page)
         page.on("pageerror", lambda exc: app.errors.append(f"pageerror: {exc}"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from playwright.async_api import BrowserContext, Route
+from playwright.async_api import BrowserContext, Route, WebSocketRoute
 
 from tests.browser.devices import App, Devices, live
 from tests.support import Api
@@ -200,3 +200,38 @@ async def test_not_enough_left_reduces_the_line_to_what_is_left(api: Api, device
     await page.click("#sell-button")  # what is left sells
     await page.wait_for_selector('#sell-feedback[data-outcome="sold"]')
     assert (await api.stock(bar))[wine] == 0
+
+
+async def test_a_sale_with_no_answer_on_a_silent_socket_says_offline(
+    api: Api, devices: Devices
+) -> None:
+    bar = await api.bar()
+    bock = await api.product(bar, "Bock", stock=10)
+    staff = await api.member(bar, "staff")
+    silent = asyncio.Event()  # from now on the Wi-Fi passes nothing, the socket stays "open"
+
+    async def relay(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            if not silent.is_set():
+                server.send(message)
+
+        def to_page(message: str | bytes) -> None:
+            if not silent.is_set():
+                ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+
+    async def prepare(context: BrowserContext) -> None:
+        await context.route_web_socket("**/ws", relay)
+
+    phone = await devices.open(staff, prepare=prepare)
+    await live(phone)
+    await stall(phone.context, "**/api/**")
+    silent.set()
+    await phone.sell(bock)
+    await phone.page.wait_for_selector('#sell-feedback[data-outcome="pending"]', timeout=8000)
+    # before: "Online" until the next heartbeat, 25 s + 10 s later
+    await phone.page.wait_for_selector('#conn-badge[data-state="offline"]', timeout=6000)
