@@ -272,7 +272,7 @@ function reviewForm(view, entry) {
       await resolve(entry, manager);
       toast(t("outbox.resolved", { name: manager.name }), "ok");
     } catch (err) {
-      error.textContent = t(err.message === "not_manager" ? "outbox.not_manager" : err.message === "network" ? "sell.offline" : "outbox.bad_login");
+      error.textContent = t(err.message === "not_manager" ? "outbox.not_manager" : err.message === "network" ? "error.network" : "outbox.bad_login");
     }
   } },
   h("label", { class: "field" }, h("span", {}, t("outbox.manager_email")), email),
