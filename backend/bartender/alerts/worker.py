@@ -44,14 +44,15 @@ log = logging.getLogger("bartender.alerts")
 # Due rows that are the oldest of their destination and that no process is sending (their
 # advisory lock is free: rows in flight elsewhere must not crowd out the rest), dealt
 # round-robin across bars: a bar's `turn` counts what it already has in flight here ($2/$3);
-# within a bar, rows to healthy destinations first, then retries and rows to webhooks that are
-# failing.
+# within a bar, rows to healthy destinations first (managers' pushes before webhooks), then
+# retries and rows to webhooks that are failing.
 CANDIDATES = """
 WITH sending AS (
     SELECT objid::bigint AS lock_key FROM pg_locks
     WHERE locktype = 'advisory' AND classid = $6::int::oid AND objsubid = 2
 ), due AS (
-    SELECT o.id, o.bar_id, (o.attempts > 0 OR w.failing_since IS NOT NULL) AS suspect
+    SELECT o.id, o.bar_id, (o.attempts > 0 OR w.failing_since IS NOT NULL) AS suspect,
+           o.webhook_id IS NOT NULL AS webhook
     FROM outbox o
     LEFT JOIN webhooks w ON w.id = o.webhook_id
     WHERE o.next_attempt_at <= now()
@@ -59,8 +60,9 @@ WITH sending AS (
       AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.destination = o.destination AND e.id < o.id)
       AND (o.id & 2147483647) NOT IN (SELECT lock_key FROM sending)
 ), turns AS (
-    SELECT d.id, coalesce(b.busy, 0)
-                 + row_number() OVER (PARTITION BY d.bar_id ORDER BY d.suspect, d.id) AS turn
+    SELECT d.id,
+           coalesce(b.busy, 0)
+           + row_number() OVER (PARTITION BY d.bar_id ORDER BY d.suspect, d.webhook, d.id) AS turn
     FROM due d
     LEFT JOIN unnest($2::uuid[], $3::int[]) AS b (bar_id, busy) ON b.bar_id = d.bar_id
 )
