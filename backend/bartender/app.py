@@ -50,7 +50,8 @@ async def start_runtime(settings: Settings, stack: AsyncExitStack) -> Runtime:
     counter = QueryCounter()
     pool = await create_pool(settings, counter)
     stack.push_async_callback(pool.close)
-    listener = Listener(settings.database_url or "", retry_s=settings.listen_retry_s)
+    listen_url = settings.listen_database_url or settings.database_url or ""
+    listener = Listener(listen_url, retry_s=settings.listen_retry_s)
     vapid = await VapidKeys.load(settings, pool)
     rt = Runtime(
         settings=settings,

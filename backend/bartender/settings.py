@@ -51,6 +51,9 @@ def _parse(raw: str, default: Any, type_name: str) -> Any:
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = _env("DATABASE_URL")
+    # The LISTEN connection, when DATABASE_URL goes through a pgbouncer in transaction mode
+    # (LISTEN is session state: it needs a direct connection). Default: DATABASE_URL.
+    listen_database_url: str | None = _env("BARTENDER_LISTEN_DATABASE_URL")
     redis_url: str | None = _env("REDIS_URL")
     data_dir: Path = _env("BARTENDER_DATA_DIR", default_factory=_default_data_dir)
     # HS256 secret for access tokens; generated and persisted in the database when unset.
