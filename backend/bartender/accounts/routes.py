@@ -33,15 +33,14 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/signup", status_code=HTTP_201_CREATED)
-    async def signup(self, data: JSONBody[SignupIn], rt: RuntimeDep, conn: ConnDep) -> SignupOut:
-        return SignupOut(user=await service.signup(conn, rt.passwords, data))
+    async def signup(self, data: JSONBody[SignupIn], rt: RuntimeDep) -> SignupOut:
+        # no ConnDep on signup and login: they take connections around the argon2 work only
+        return SignupOut(user=await service.signup(rt.pool, rt.passwords, data))
 
     @post("/login", status_code=HTTP_200_OK)
-    async def login(
-        self, data: JSONBody[LoginIn], rt: RuntimeDep, conn: ConnDep, request: Request
-    ) -> SessionOut:
+    async def login(self, data: JSONBody[LoginIn], rt: RuntimeDep, request: Request) -> SessionOut:
         return await service.login(
-            conn, rt.passwords, rt.tokens, rt.throttle, data, login_address(request, rt)
+            rt.pool, rt.passwords, rt.tokens, rt.throttle, data, login_address(request, rt)
         )
 
     @post("/refresh", status_code=HTTP_200_OK)
