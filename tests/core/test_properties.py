@@ -2,7 +2,9 @@
 
 Drives the SQL functions directly (the same ones the API calls) for speed; invariants:
 stock == sum of ledger deltas, stock >= 0, seq gapless and equal to the number of stock
-transactions, receipt numbers gapless, and a replay returns the stored body.
+transactions, receipt numbers gapless, and a replay returns the stored body. Two products are
+made of the others' stock items (issue 15): every item's stock is the sum of its base-unit
+ledger, and every product's stock is its availability (min of floor(item stock / qty)).
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from hypothesis import strategies as st
 from tests.support import clone_template_sync
 
 PRODUCTS = 3
+# products made of the simple products' own items: {simple product index: base units}
+COMPOSITES = [{0: 2}, {1: 1, 2: 1}]
 
 op = st.one_of(
     st.tuples(
         st.just("sell"),
         st.lists(
-            st.tuples(st.integers(0, PRODUCTS - 1), st.integers(1, 6)), min_size=1, max_size=4
+            st.tuples(st.integers(0, PRODUCTS + len(COMPOSITES) - 1), st.integers(1, 6)),
+            min_size=1,
+            max_size=4,
         ),
     ),
     st.tuples(
@@ -69,6 +75,22 @@ async def _play(url: str, ops: list) -> None:
             )
             for i in range(PRODUCTS)
         ]
+        for n, recipe in enumerate(COMPOSITES):
+            composite = await conn.fetchval(
+                "INSERT INTO products (bar_id, name, price) VALUES ($1, $2, 900) RETURNING id",
+                bar,
+                f"c{n}",
+            )
+            await conn.execute(
+                "SELECT bt_set_recipe($1, $2, $3, $4::jsonb)",
+                bar,
+                composite,
+                user,
+                json.dumps(
+                    [{"stock_item_id": str(products[i]), "qty": q} for i, q in recipe.items()]
+                ),
+            )
+            products.append(composite)
         done: list[tuple[str, dict, str]] = []  # (function, request, body)
         sales: list[str] = []
         committed = 0
@@ -129,7 +151,8 @@ async def _play(url: str, ops: list) -> None:
 
         mismatched = await conn.fetch(
             "SELECT p.id FROM products p LEFT JOIN movements m ON m.product_id = p.id "
-            "WHERE p.bar_id = $1 GROUP BY p.id, p.stock HAVING p.stock <> COALESCE(sum(m.delta), 0)",
+            "WHERE p.bar_id = $1 GROUP BY p.id, p.stock "
+            "HAVING p.stock <> COALESCE(sum(m.delta), 0)",
             bar,
         )
         assert mismatched == []
@@ -145,6 +168,24 @@ async def _play(url: str, ops: list) -> None:
             "SELECT array_agg(number ORDER BY number) FROM sales WHERE bar_id = $1", bar
         )
         assert (numbers or []) == list(range(1, len(sales) + 1))
+        # stock items: stock == sum of the base-unit ledger; products: availability
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM stock_items i WHERE i.bar_id = $1 AND i.stock <> COALESCE(("
+                "SELECT sum(delta) FROM item_movements m WHERE m.stock_item_id = i.id), 0)",
+                bar,
+            )
+            == 0
+        )
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM products p WHERE p.bar_id = $1 AND p.stock <> ("
+                "SELECT min(i.stock / c.qty) FROM product_components c "
+                "JOIN stock_items i ON i.id = c.stock_item_id WHERE c.product_id = p.id)",
+                bar,
+            )
+            == 0
+        )
         # each product's last ledger row says what the stock is
         assert (
             await conn.fetchval(
