@@ -8,10 +8,11 @@ child and one `observe()`: no label strings built, no logging unless the access 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,10 @@ access_log = logging.getLogger("bartender.access")
 
 # A client's X-Request-ID is kept when it is a plain token (it is echoed into logs and headers).
 _VALID_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+# Generated ids: a random per-process prefix and a counter (no urandom call per request),
+# 32 hex characters like a UUID's.
+_PREFIX = secrets.token_hex(8)
+_SERIAL = itertools.count(1)
 _SALES_ROUTE = "/api/bars/{bar_id}/sales"  # path_template is the route without converters
 # any other method token is labelled "other" (labels must stay a small, fixed set)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -42,7 +47,7 @@ class HttpObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope["headers"]) or uuid.uuid4().hex
+        request_id = _incoming_id(scope["headers"]) or f"{_PREFIX}{next(_SERIAL):016x}"
         token = REQUEST_ID.set(request_id)
         id_header = (b"x-request-id", request_id.encode())
         status = 500
