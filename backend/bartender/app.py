@@ -20,6 +20,7 @@ from bartender.alerts.vapid import VapidKeys
 from bartender.alerts.worker import OutboxWorker
 from bartender.bars.access import MembershipCache
 from bartender.bars.routes import BarsController
+from bartender.corrections.routes import CorrectionsController
 from bartender.db.listener import Listener
 from bartender.db.pool import QueryCounter, create_pool
 from bartender.deps import DEPENDENCIES, release_connections
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> Litestar:
             BarsController,
             StockController,
             StockItemsController,
+            CorrectionsController,
             ForecastController,
             live_stock,
             LiveModeController,

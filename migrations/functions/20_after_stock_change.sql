@@ -8,7 +8,8 @@
 -- (to 0: `out_of_stock`) unless that level was already alerted; stock back above the
 -- threshold re-arms. Each crossing writes one `alerts` row, one outbox row per subscribed
 -- manager's browser and one `stock.low` event per webhook that wants it.
--- Webhook events (`sale.created`, `sale.voided`, `stock.changed`, `stock.low`) are written to
+-- Webhook events (`sale.created`, `sale.voided`, `waste.recorded`, `transfer.sent`,
+-- `transfer.received`, `stock.changed`, `stock.low`) are written to
 -- the outbox in that order; the worker is woken by NOTIFY bt_outbox, sent only on commit.
 CREATE OR REPLACE FUNCTION bt_after_stock_change(p_bar_id uuid, p_seq bigint, p_cause text,
                                                  p_ref_id uuid, p_changes jsonb)
@@ -107,6 +108,14 @@ BEGIN
             v_events := v_events || jsonb_build_object(
                 'id', gen_random_uuid(), 'type', 'sale.voided',
                 'data', (SELECT void_response FROM sales WHERE bar_id = p_bar_id AND id = p_ref_id));
+        ELSIF p_cause IN ('breakage', 'spillage', 'expired', 'offered', 'staff_drink',
+                          'transfer_out', 'transfer_in') THEN  -- issue 16 (40_stock_waste.sql, 41_stock_transfer.sql)
+            v_events := v_events || jsonb_build_object(
+                'id', gen_random_uuid(),
+                'type', CASE p_cause WHEN 'transfer_out' THEN 'transfer.sent'
+                                     WHEN 'transfer_in' THEN 'transfer.received'
+                                     ELSE 'waste.recorded' END,
+                'data', (SELECT response FROM operations WHERE bar_id = p_bar_id AND id = p_ref_id));
         END IF;
         v_events := v_events || jsonb_build_object(
             'id', gen_random_uuid(), 'type', 'stock.changed',

@@ -13,7 +13,15 @@ from bartender.accounts.schemas import Input
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 BarIds = Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=50)]
-EventType = Literal["stock.changed", "stock.low", "sale.created", "sale.voided"]
+EventType = Literal[
+    "stock.changed",
+    "stock.low",
+    "sale.created",
+    "sale.voided",
+    "waste.recorded",  # issue 16: corrections/
+    "transfer.sent",
+    "transfer.received",
+]
 
 
 class VapidKeyOut(msgspec.Struct):
