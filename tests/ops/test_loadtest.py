@@ -196,3 +196,76 @@ def test_the_time_series_goes_to_csv_and_a_png_plot(tmp_path: Path) -> None:
     write_plot(series, tmp_path / "run.png", "test")
     png = (tmp_path / "run.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+
+
+@pytest.mark.slow
+async def test_sockets_and_sales_from_two_processes_share_one_run_through_a_plan(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with spawn_server(database_url) as base:
+        plan = tmp_path / "plan.json"
+        prepared = await asyncio.to_thread(
+            _loadtest, "--url", base, "--bars", "2", "--prepare", str(plan), "--stage", "5s:0:10"
+        )
+        assert prepared.returncode == 0, prepared.stderr
+        assert plan.stat().st_mode & 0o777 == 0o600  # it holds an access token
+        sockets, sales = await asyncio.gather(
+            asyncio.to_thread(
+                _loadtest,
+                *("--plan", str(plan), "--role", "sockets"),
+                *("--stage", "1s:6:0", "--stage", "7s:6:0", "--stage", "0.5s:0:0"),
+            ),
+            asyncio.to_thread(
+                _loadtest,
+                *("--plan", str(plan), "--role", "sales"),
+                *("--stage", "3s:0:0", "--stage", "0s:0:10", "--stage", "2s:0:10"),
+            ),
+        )
+    assert sales.returncode == 0, sales.stderr
+    assert sockets.returncode == 0, sockets.stderr
+    sold = json.loads(sales.stdout.splitlines()[-1])["runs"][0]
+    seen = json.loads(sockets.stdout.splitlines()[-1])["runs"][0]
+    assert sold["sales_ok"] == 20 and sold["sockets_opened"] == 0 and sold["lost"] is None
+    assert seen["sales_ok"] == 0 and seen["sockets_opened"] == 6
+    # the sockets saw every sale the other process made: 3 sockets per bar
+    assert seen["lost"] == 0 and seen["duplicated"] == 0 and seen["gaps"] == 0
+    assert seen["deliveries"] == 20 * 3
+
+
+@pytest.mark.slow
+async def test_clients_follow_a_bar_into_poll_mode_and_still_reach_every_sale(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with spawn_server(database_url) as base:
+        plan = tmp_path / "plan.json"
+        prepared = await asyncio.to_thread(
+            _loadtest, "--url", base, "--bars", "2", "--prepare", str(plan), "--stage", "5s:0:10"
+        )
+        assert prepared.returncode == 0, prepared.stderr
+        env = {**os.environ, "DATABASE_URL": database_url}
+        for bar in json.loads(plan.read_text())["bars"]:  # the emergency switch, per bar
+            forced = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "bartender.cli", "mode", "--bar", bar, "poll"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert forced.returncode == 0, forced.stderr
+        run = await asyncio.to_thread(
+            _loadtest,
+            *("--plan", str(plan), "--threshold", "lost==0"),
+            *("--stage", "1s:4:0", "--stage", "0s:4:5", "--stage", "2s:4:5", "--stage", "0s:4:0"),
+            # the sockets stay open: the run waits until each client's polls reach the end
+            *(
+                "--stage",
+                "0.5s:4:0",
+            ),
+        )
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(run.stdout.splitlines()[-1])["runs"][0]
+    assert figures["sales_ok"] == 10
+    assert figures["poll_mode_messages"] >= 4  # every client was told to poll
+    assert figures["deliveries"] == 0  # no stock message in poll mode ...
+    assert figures["polls_advanced"] >= 1 and figures["lost"] == 0  # ... the polls caught up

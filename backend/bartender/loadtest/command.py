@@ -140,7 +140,8 @@ async def run_bartender(
     args: argparse.Namespace, stages: list[Stage], plan: Plan, pids: list[int]
 ) -> tuple[dict[str, Any], Run]:
     async with open_session() as session:
-        driver = SaleDriver(session, plan) if args.role != "sockets" else None
+        # a sockets-only run sells nothing but still reads each bar's final seq through it
+        driver = SaleDriver(session, plan)
         options = RunOptions(
             stages,
             role=args.role,

@@ -31,7 +31,8 @@ def digest(result: dict[str, Any]) -> str:
             f"{run['delivery_p95_ms']}/{run['delivery_p99_ms']} (negative: before the response)",
             f"  deliveries {run['deliveries']}: lost {run['lost']}, duplicated "
             f"{run['duplicated']}, gaps {run['gaps']}, reconnects {run['reconnects']}, "
-            f"snapshots {run['snapshots']}, poll-mode messages {run['poll_mode_messages']}",
+            f"snapshots {run['snapshots']}, polls that advanced {run['polls_advanced']}, "
+            f"poll-mode messages {run['poll_mode_messages']}",
             f"  errors {run['errors']}%; server: {run['server_rss_idle_kb_per_conn']} KB RSS per "
             f"idle socket, {run['server_rss_mb']} MB, {run['server_cpu_cores']} CPU cores",
         ]

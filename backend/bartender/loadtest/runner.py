@@ -185,7 +185,10 @@ class Run:
     async def _close_client(self, client: LiveClient) -> None:
         closed_at = time.perf_counter()
         await client.stop()
-        self._count_lost(client, closed_at - self.options.lost_grace_s)
+        grace = self.options.lost_grace_s
+        if client.mode == "poll":  # a polling client learns of a sale one interval later
+            grace += client.poll_interval_s
+        self._count_lost(client, closed_at - grace)
 
     def _count_lost(self, client: LiveClient, before: float, final: int | None = None) -> None:
         if client.last_seq is None:
