@@ -14,7 +14,8 @@ from tests.support import Api, make_settings
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, access_token_ttl_s=2)
+    # no reuse grace (issue 12.5 allows an immediate retry): a spent token must be refused here
+    return make_settings(database_url, access_token_ttl_s=2, refresh_grace_s=0)
 
 
 async def test_outbox_replays_after_the_access_token_expired(api: Api, devices: Devices) -> None:
