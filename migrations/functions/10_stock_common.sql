@@ -155,9 +155,11 @@ LANGUAGE sql STABLE AS $$
         FROM r
     )
     SELECT q.idx, q.pid, q.item_id, q.qty,
-           CASE WHEN q.problem IS NULL AND q.qty IS NULL
-                THEN format('no pack %L for this stock item', q.e ->> 'pack') ELSE q.problem END,
-           CASE WHEN q.problem IS NULL AND q.qty IS NULL THEN 'pack' ELSE q.field END
+           CASE WHEN q.problem IS NOT NULL THEN q.problem
+                WHEN q.qty IS NULL THEN format('no pack %L for this stock item', q.e ->> 'pack')
+                WHEN q.qty > 1000000 THEN 'more than 1000000 base units in one line' END,
+           CASE WHEN q.problem IS NULL AND q.qty IS NULL THEN 'pack'
+                WHEN q.problem IS NULL AND q.qty > 1000000 THEN 'packs' ELSE q.field END
     FROM q
 $$;
 

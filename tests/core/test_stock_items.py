@@ -98,6 +98,13 @@ async def test_deliveries_and_counts_in_packs_units_and_tenths(api: Api) -> None
     assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "items[0].pack"
     r = await post(api, bar, "deliveries", {"items": [{"stock_item_id": flag}]})
     assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "items[0].qty"
+    r = await post(  # 100000 casiers of 24: past what one line may bring (1000000 units)
+        api,
+        bar,
+        "deliveries",
+        {"items": [{"stock_item_id": flag, "pack": "casier", "packs": 100000}]},
+    )
+    assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "items[0].packs"
     assert await items_stock(api, bar) == {flag: 77, whisky: 161}
 
 
@@ -276,3 +283,55 @@ async def test_item_only_transaction_keeps_its_seq_in_the_ledger_replay(api: Api
     assert [(row["seq"], row["cause"], row["changes"]) for row in rows] == [
         (seq + 1, "delivery", "[]")
     ]
+
+
+async def test_recipe_change_is_a_stock_transaction_and_items_are_editable(api: Api) -> None:
+    bar = await api.bar()
+    whisky = await item(api, bar, "Whisky", "cl", {"bouteille": 70})
+    glass = await api.product(bar, "Whisky (verre)")
+    await recipe(api, bar, glass, {whisky: 4})
+    await post(api, bar, "deliveries", {"items": [{"stock_item_id": whisky, "units": 40}]})
+    seq = await api.seq(bar)
+    # a double measure: availability 10 -> 5, one stock transaction of kind "recipe"
+    body = await recipe(api, bar, glass, {whisky: 8})
+    assert body["stock"] == 5 and (await api.stock(bar))[glass] == 5
+    assert await api.seq(bar) == seq + 1
+    r = await api.http.get(
+        f"/api/bars/{bar.id}/movements?after_seq={seq}", headers=bar.owner.headers
+    )
+    assert [(m["kind"], m["delta"], m["stock_after"]) for m in r.json()["movements"]] == [
+        ("recipe", -5, 5)
+    ]
+    # the same recipe again changes nothing a client sees: seq stays
+    await recipe(api, bar, glass, {whisky: 8})
+    assert await api.seq(bar) == seq + 1
+    r = await api.http.get(f"/api/bars/{bar.id}/recipes", headers=bar.owner.headers)
+    assert {x["product_id"]: x["components"] for x in r.json()["recipes"]}[glass] == [
+        {"stock_item_id": whisky, "qty": 8}
+    ]
+    # packs are replaced whole; stock is not writable; staff may not edit
+    url = f"/api/bars/{bar.id}/stock-items/{whisky}"
+    r = await api.http.patch(
+        url,
+        headers=bar.owner.headers,
+        json={"packs": [{"name": "bouteille", "size": 75}, {"name": "mignonnette", "size": 5}]},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["packs"] == [
+        {"name": "mignonnette", "size": 5},
+        {"name": "bouteille", "size": 75},
+    ]
+    assert r.json()["stock"] == 40
+    r = await api.http.patch(url, headers=bar.owner.headers, json={"stock": 99})
+    assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "stock"
+    staff = await api.member(bar, "staff")
+    r = await api.http.patch(url, headers=staff.headers, json={"name": "Scotch"})
+    problem(r, 403, "forbidden")
+    r = await api.http.put(
+        f"/api/bars/{bar.id}/products/{glass}/recipe",
+        headers=bar.owner.headers,
+        json={"components": [{"stock_item_id": str(uuid.uuid4()), "qty": 4}]},
+    )
+    assert problem(r, 400, "invalid_request")["errors"][0]["field"] == (
+        "components[0].stock_item_id"
+    )

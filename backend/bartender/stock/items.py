@@ -42,8 +42,9 @@ UPDATE stock_items SET
     updated_at = now()
 WHERE bar_id = $1 AND id = $2
 """
-REPLACE_PACKS = """
-WITH gone AS (DELETE FROM stock_item_packs WHERE stock_item_id = $2)
+# two statements: in one, the INSERT would not see the DELETE (same snapshot)
+DELETE_PACKS = "DELETE FROM stock_item_packs WHERE stock_item_id = $1"
+INSERT_PACKS = """
 INSERT INTO stock_item_packs (bar_id, stock_item_id, name, size)
 SELECT $1, $2, p.name, p.size FROM unnest($3::text[], $4::int[]) AS p(name, size)
 """
@@ -93,7 +94,7 @@ async def create_item(conn: asyncpg.Connection, member: Member, data: StockItemI
             data.low_threshold,
             data.par_level,
         )
-        await conn.execute(REPLACE_PACKS, member.bar_id, item_id, names, sizes)
+        await conn.execute(INSERT_PACKS, member.bar_id, item_id, names, sizes)
     return await _read_item(conn, member.bar_id, item_id)
 
 
@@ -115,7 +116,8 @@ async def patch_item(
             raise NotFound("No such stock item in this bar.")
         if not isinstance(data.packs, msgspec.UnsetType):
             names, sizes = _packs_args(data.packs)
-            await conn.execute(REPLACE_PACKS, member.bar_id, item_id, names, sizes)
+            await conn.execute(DELETE_PACKS, item_id)
+            await conn.execute(INSERT_PACKS, member.bar_id, item_id, names, sizes)
     return await _read_item(conn, member.bar_id, item_id)
 
 
