@@ -36,7 +36,8 @@ export function startWorker({ version, precache, shell }) {
     if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
     if (url.pathname.startsWith("/api/") || url.pathname === "/ws") return;
     if (event.request.mode === "navigate") {
-      event.respondWith(caches.match(shell, { cacheName }).then((hit) => hit || fetch(event.request)));
+      // ignoreVary: the shell varies by Accept-Language only for its first-visit login form
+      event.respondWith(caches.match(shell, { cacheName, ignoreVary: true }).then((hit) => hit || fetch(event.request)));
       return;
     }
     event.respondWith(caches.match(event.request, { cacheName }).then((hit) => hit || fetch(event.request)));
