@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -230,3 +231,66 @@ async def test_redis_down_while_serving_keeps_the_service_correct_and_recovers(
         await client.aclose()
         await ws.close()
         await late.close()
+
+
+# -- issue 12.17: the per-bar cap across instances ------------------------------------------
+
+
+async def subscribe_outcome(ws: WsClient, bar_id: str) -> str:
+    await ws.send({"type": "subscribe", "bar_id": bar_id, "since": None})
+    try:
+        return (await ws.recv_until("mode"))[1]["type"]
+    except ConnectionClosed as closed:
+        return f"closed {closed.rcvd.code if closed.rcvd else None}"
+
+
+async def test_sockets_arriving_together_on_two_instances_never_exceed_the_cap(
+    database_url: str, redis_server: RedisServer
+) -> None:
+    cap = 6
+    settings = make_settings(
+        database_url, redis_url=redis_server.url, ws_max_connections_per_bar=cap
+    )
+    async with (
+        start_server(settings) as a,
+        start_server(settings) as b,
+        api_on(a.base_url, a) as api,
+    ):
+        bar = await api.bar()
+        token = bar.owner.access_token
+        sockets = [await WsClient.ready(s.ws_url, token) for s in (a, b) for _ in range(10)]
+        outcomes = await asyncio.gather(*(subscribe_outcome(ws, bar.id) for ws in sockets))
+        assert outcomes.count("mode") == cap, outcomes
+        assert set(outcomes) == {"mode", "closed 4429"}
+        for ws in sockets:
+            await ws.close()
+
+
+async def test_clients_of_a_killed_instance_reconnect_elsewhere_without_a_false_4429(
+    database_url: str, redis_server: RedisServer, serve_processes: list[ServeProcess]
+) -> None:
+    cap = 3
+    a = await spawn_server(
+        database_url, redis_server.url, BARTENDER_WS_MAX_PER_BAR=str(cap), **FAST
+    )
+    serve_processes.append(a)
+    settings = make_settings(
+        database_url, redis_url=redis_server.url, ws_max_connections_per_bar=cap
+    )
+    async with start_server(settings) as b, api_on(b.base_url, b) as api:
+        bar = await api.bar()
+        token = bar.owner.access_token
+        on_a = [await WsClient.ready(a.ws_url, token) for _ in range(cap)]
+        for ws in on_a:
+            await ws.subscribe(bar.id)
+        hub = b.rt.hub
+        assert hub is not None
+        await eventually(lambda: hub.connections(uuid.UUID(bar.id)) == cap, what="B sees A's")
+        a.kill()
+        moved = [await WsClient.ready(b.ws_url, token) for _ in range(cap)]
+        outcomes = [await subscribe_outcome(ws, bar.id) for ws in moved]
+        assert outcomes == ["mode"] * cap
+        extra = await WsClient.ready(b.ws_url, token)  # the cap still holds
+        assert await subscribe_outcome(extra, bar.id) == "closed 4429"
+        for ws in moved:
+            await ws.close()

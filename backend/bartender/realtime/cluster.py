@@ -6,6 +6,11 @@
 - Modes: the leader (the live instance with the smallest id) decides push/poll for every bar
   and stores the bars in poll as expiring keys; each change is also PUBLISHed so the other
   instances tell their sockets at once (the keys are the backstop for a missed message).
+- The per-bar cap: a subscribe takes its place atomically (a script sums the bar's sockets
+  in the hashes of the instances that are alive and adds one to ours), so sockets arriving
+  on several instances at once cannot all pass. "Alive" is what Redis itself sees: each
+  instance names its connections, and a process killed with -9 loses them at once, so its
+  sockets stop counting immediately (its heartbeat would take seconds to expire).
 - History: a short per-bar sorted set of recent stock frames (score = seq) so an instance that
   never saw a bar can still replay `since` for a client that reconnects to it.
 
@@ -42,6 +47,20 @@ PREFIX = "bt:rt:"
 INSTANCES = PREFIX + "instances"
 MODE_CHANNEL = PREFIX + "mode"
 PRESSURE_LAG, PRESSURE_BACKLOG = "_lag_ms", "_backlog"
+
+
+CLIENT_NAME_PREFIX = "bt-inst-"
+# Count the bar's sockets on the live instances (KEYS: ours first); take a place if under cap.
+RESERVE = """
+local total = 0
+for _, key in ipairs(KEYS) do
+  total = total + tonumber(redis.call('HGET', key, ARGV[1]) or '0')
+end
+if total >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
 
 
 def _instance_key(instance_id: str) -> str:
@@ -100,7 +119,9 @@ class ClusterLink:
             decode_responses=True,
             retry=Retry(NoBackoff(), 1),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            client_name=CLIENT_NAME_PREFIX + instance_id,  # how the others see we are alive
         )
+        self._reserve = self.redis.register_script(RESERVE)
         self.healthy = False
         self._heartbeat_ttl_s = heartbeat_ttl_s
         self._history_len = history_len
@@ -187,6 +208,27 @@ class ClusterLink:
                     bar = uuid.UUID(name)
                     view.remote_counts[bar] = view.remote_counts.get(bar, 0) + int(value)
         return view
+
+    # -- the per-bar cap ------------------------------------------------------------------
+    async def live_instances(self) -> list[str]:
+        """Instances with a connection to Redis right now (ours included)."""
+        clients = await self.redis.client_list()
+        names = {c.get("name", "") for c in clients}
+        return [n[len(CLIENT_NAME_PREFIX) :] for n in names if n.startswith(CLIENT_NAME_PREFIX)]
+
+    async def reserve(self, bar_id: uuid.UUID, cap: int) -> bool | None:
+        """Take a place on the bar if the live instances together hold fewer than `cap`
+        sockets on it; None when Redis does not answer (the caller decides alone)."""
+        try:
+            others = [i for i in await self.live_instances() if i != self.instance_id]
+            keys = [_instance_key(i) for i in (self.instance_id, *others)]
+            taken = await self._reserve(
+                keys=keys, args=[str(bar_id), cap, max(1, round(self._heartbeat_ttl_s))]
+            )
+        except (RedisError, OSError) as exc:
+            self._failed("reserve", exc)
+            return None
+        return bool(taken)
 
     # -- modes ---------------------------------------------------------------------------
     async def publish_modes(

@@ -242,15 +242,10 @@ class Hub:
             client.enqueue(protocol.forbidden(bar_id))
             return False
         await self.catalog.seq(bar_id)  # warm: `mode` messages carry it
-        if client.closed:
-            return True
-        # check and take the place with no await in between: sockets arriving together
-        # cannot all pass the check before any of them is counted
-        if (
-            bar_id not in client.subs
-            and self.connections(bar_id) >= self.settings.ws_max_connections_per_bar
-        ):
+        if bar_id not in client.subs and not await self._take_place(bar_id):
             await client.close(protocol.CLOSE_TOO_MANY, "too many connections for this bar")
+            return True
+        if client.closed:
             return True
         self._unsubscribe(client, bar_id)
         sub = Subscription(client, bar_id, last_seq=message.since)
@@ -258,6 +253,18 @@ class Hub:
         client.subs[bar_id] = sub
         client.resync(sub, snapshot=message.since is None, then_mode=True)
         return True
+
+    async def _take_place(self, bar_id: uuid.UUID) -> bool:
+        """Whether one more socket fits the bar's cap (BARTENDER_WS_MAX_PER_BAR, counted over
+        every instance). The caller adds the subscription with no await after this: sockets
+        arriving together cannot all pass before any of them is counted."""
+        cap = self.settings.ws_max_connections_per_bar
+        if self.cluster is not None and self.cluster.healthy:
+            taken = await self.cluster.reserve(bar_id, cap)  # atomic across instances
+            if taken is not None:
+                return taken and len(self.rooms.get(bar_id, ())) < cap
+        # alone, or Redis is down: this process's sockets, plus the others' as last reported
+        return self.connections(bar_id) < cap
 
     def _unsubscribe(self, client: Outbox, bar_id: uuid.UUID) -> None:
         sub = client.subs.pop(bar_id, None)
