@@ -4,7 +4,7 @@
 -- Bars as the API shows them (settings only; seq and receipt counter stay internal).
 CREATE OR REPLACE VIEW bar_view AS
 SELECT id, name, currency, timezone, to_char(day_starts_at, 'HH24:MI') AS day_starts_at,
-       lead_time_days, service_level::float8 AS service_level
+       lead_time_days, service_level::float8 AS service_level, staff_may_record_waste
 FROM bars;
 
 -- Products as the API shows them. `stock` is the available quantity (min over components of

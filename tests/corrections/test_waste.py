@@ -88,6 +88,19 @@ async def test_roles_staff_only_where_the_bar_allows_it(api: Api) -> None:
     assert r.status_code == 404
     r = await api.http.get(f"/api/bars/{bar.id}/waste", headers=staff.headers)
     assert r.status_code == 403
+    # the owner lets staff record it; a manager may not change that setting
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}", headers=manager.headers, json={"staff_may_record_waste": True}
+    )
+    assert r.status_code == 403
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}", headers=bar.owner.headers, json={"staff_may_record_waste": True}
+    )
+    assert r.status_code == 200 and r.json()["staff_may_record_waste"] is True
+    r = await post(api.http, bar, "waste", body, user=staff)
+    assert r.status_code == 201, r.text
+    assert r.json()["actor_id"] == staff.id
+    assert (await api.stock(bar))[flag] == 3
 
 
 async def test_idempotent_replay_conflict_and_refused_op_keeps_its_id(api: Api) -> None:

@@ -29,6 +29,8 @@ class BarPatch(Input, omit_defaults=True):
     day_starts_at: ClockTime | msgspec.UnsetType = msgspec.UNSET
     lead_time_days: LeadTime | msgspec.UnsetType = msgspec.UNSET
     service_level: ServiceLevel | msgspec.UnsetType = msgspec.UNSET
+    # issue 16: staff may record waste, offered and staff drinks (managers always may)
+    staff_may_record_waste: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class BarOut(msgspec.Struct):
@@ -41,6 +43,7 @@ class BarOut(msgspec.Struct):
     service_level: float
     role: str
     currency_decimals: int
+    staff_may_record_waste: bool
 
 
 class BarsOut(msgspec.Struct):

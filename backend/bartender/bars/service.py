@@ -31,7 +31,8 @@ UPDATE bars AS b SET
     timezone = COALESCE($3, b.timezone),
     day_starts_at = COALESCE($4::text::time, b.day_starts_at),
     lead_time_days = COALESCE($5, b.lead_time_days),
-    service_level = COALESCE($6::float8::numeric, b.service_level)
+    service_level = COALESCE($6::float8::numeric, b.service_level),
+    staff_may_record_waste = COALESCE($7, b.staff_may_record_waste)
 WHERE b.id = $1
 """
 MEMBERS = """
@@ -64,6 +65,7 @@ def bar_out(row: asyncpg.Record, role: str) -> BarOut:
         service_level=round(row["service_level"], 3),
         role=role,
         currency_decimals=DECIMALS.get(row["currency"], 2),
+        staff_may_record_waste=row["staff_may_record_waste"],
     )
 
 
@@ -131,6 +133,7 @@ async def patch_bar(conn: asyncpg.Connection, owner: Owner, data: BarPatch) -> B
         given(data.day_starts_at),
         given(data.lead_time_days),
         given(data.service_level),
+        given(data.staff_may_record_waste),
     )
     return await get_bar(conn, owner)
 
