@@ -21,6 +21,7 @@ import aiohttp
 
 from bartender.loadtest.client import ClientStats, Endpoint, LiveClient
 from bartender.loadtest.stats import ServerProcesses, TimeSeries, percentiles
+from bartender.loadtest.targets import gather_bounded
 
 TICK_S = 0.05
 MAX_IN_FLIGHT = 512
@@ -183,12 +184,11 @@ class Run:
         self.tasks[client] = asyncio.create_task(life())
 
     async def _close_client(self, client: LiveClient) -> None:
-        closed_at = time.perf_counter()
-        await client.stop()
         grace = self.options.lost_grace_s
         if client.mode == "poll":  # a polling client learns of a sale one interval later
             grace += client.poll_interval_s
-        self._count_lost(client, closed_at - grace)
+        self._count_lost(client, time.perf_counter() - grace)
+        await client.stop()
 
     def _count_lost(self, client: LiveClient, before: float, final: int | None = None) -> None:
         if client.last_seq is None:
@@ -213,8 +213,9 @@ class Run:
         cpu_before = 0.0
         open_clients: list[LiveClient] = []
         reconnects = 0
+        closing: set[asyncio.Task[None]] = set()
         ticks = int(total_s / TICK_S) + 2
-        for _ in range(ticks):  # bounded: one tick per TICK_S of the stages
+        for _ in range(ticks):  # bounded: every tick lasts at least TICK_S
             now = time.perf_counter()
             t = now - started
             if t > total_s:
@@ -228,7 +229,8 @@ class Run:
                     self._open_client(gate, deadline)
                     open_clients.append(self.clients[-1])
                 while len(open_clients) > round(want_sockets):
-                    await self._close_client(open_clients.pop())
+                    # closing handshakes run beside the tick: they never delay the sales
+                    closing.add(asyncio.create_task(self._close_client(open_clients.pop())))
                 if rate == 0 and open_clients and server is not None:
                     self._sample_idle(open_clients, server)
             if role != "sockets" and self.driver is not None:
@@ -242,6 +244,8 @@ class Run:
             self._launch_sales(sales_due(stages, total_s), launched, in_flight)
         if in_flight:
             await asyncio.wait(in_flight, timeout=DRAIN_SALES_S)
+        if closing:
+            await asyncio.wait(closing, timeout=DRAIN_SALES_S)
         selling_s = time.perf_counter() - (selling_since or started)
         cpu_s = (server.cpu_s() - cpu_before) if server and selling_since else 0.0
         await self._finish(open_clients)
@@ -285,8 +289,8 @@ class Run:
                 break
             await asyncio.sleep(TICK_S)
         for client in open_clients:
-            await client.stop()
             self._count_lost(client, 0.0, finals.get(client.bar))
+        await gather_bounded([c.stop() for c in open_clients], 500)
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
     def _figures(
