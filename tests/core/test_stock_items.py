@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from bartender.forecast import history
 from bartender.live import queries
 from tests.core.test_accounts import problem
 from tests.realtime.wsclient import WsClient
@@ -335,3 +336,21 @@ async def test_recipe_change_is_a_stock_transaction_and_items_are_editable(api: 
     assert problem(r, 400, "invalid_request")["errors"][0]["field"] == (
         "components[0].stock_item_id"
     )
+
+
+async def test_forecast_history_counts_what_was_sold_not_what_moved(api: Api) -> None:
+    """Selling glasses moves the whisky bottle's availability too: the forecast's sales are
+    the sale lines (a glass sold is a glass, the bottle product sold nothing)."""
+    bar = await api.bar()
+    whisky = await item(api, bar, "Whisky", "cl", {"bouteille": 70})
+    glass = await api.product(bar, "Whisky (verre)", price=2500)
+    bottle = await api.product(bar, "Whisky (bouteille)", price=35000)
+    await recipe(api, bar, glass, {whisky: 4})
+    await recipe(api, bar, bottle, {whisky: 70})
+    await post(api, bar, "deliveries", {"items": [{"stock_item_id": whisky, "units": 140}]})
+    assert (await api.sell(bar, {glass: 3})).status_code == 201  # bottle availability 2 -> 1
+    async with api.server.rt.pool.acquire() as conn:
+        now = await history.bar_now(conn, uuid.UUID(bar.id))
+        products = await history.active_products(conn, uuid.UUID(bar.id), now.today)
+    sold = {p.id: p.sold_today for p in products}
+    assert (sold[uuid.UUID(glass)], sold[uuid.UUID(bottle)]) == (3, 0)

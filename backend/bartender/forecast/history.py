@@ -30,18 +30,20 @@ ACTIVE_PRODUCTS = """
 SELECT p.id, p.name, p.stock, p.par_level, COALESCE(t.sold, 0)::int AS sold_today
 FROM products p
 LEFT JOIN (
-    SELECT m.product_id, -sum(m.delta) AS sold
-    FROM sales s JOIN movements m ON m.bar_id = s.bar_id AND m.seq = s.seq AND m.kind = 'sale'
+    SELECT l.product_id, sum(l.qty) AS sold
+    FROM sales s JOIN sale_lines l ON l.bar_id = s.bar_id AND l.sale_id = s.id
     WHERE s.bar_id = $1 AND s.business_date = $2 AND s.voided_at IS NULL
-    GROUP BY m.product_id
+    GROUP BY l.product_id
 ) t ON t.product_id = p.id
 WHERE p.bar_id = $1 AND p.active
 ORDER BY p.name, p.id
 """
 
+# Units sold are the sale lines: a product made of stock items (a glass, a cocktail) changes
+# the availability of others that share its items, so the ledger's deltas are not its sales.
 SOLD_PER_DAY = """
-SELECT m.product_id, s.business_date AS day, -sum(m.delta)::int AS sold
-FROM sales s JOIN movements m ON m.bar_id = s.bar_id AND m.seq = s.seq AND m.kind = 'sale'
+SELECT l.product_id, s.business_date AS day, sum(l.qty)::int AS sold
+FROM sales s JOIN sale_lines l ON l.bar_id = s.bar_id AND l.sale_id = s.id
 WHERE s.bar_id = $1 AND s.voided_at IS NULL AND s.business_date >= $2 AND s.business_date < $3
 GROUP BY 1, 2
 """
