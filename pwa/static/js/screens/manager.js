@@ -9,6 +9,7 @@ import "./count.js";
 import "./sales.js";
 import "./ledger.js";
 import "./products.js";
+import "./items.js";
 import "./staff.js";
 import "./alerts.js";
 import "./start.js";

@@ -1,0 +1,138 @@
+"""Stock items in the app (issue 15): a delivery of 10 casiers in one line is 240 bottles on
+the shelf and on the staff phone; a Whisky bottle item made on the stock items screen, in cl
+with a 70 cl bottle pack, and a glass recipe of 4 cl picked from it; glasses sell until the
+bottle's centilitres run out, the other phone follows live and its last glass is refused
+("épuisé", in French)."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page
+
+from tests.browser.devices import PHONE, TABLET, App, Devices, live
+from tests.browser.test_manager_phone import assert_fits, go
+from tests.browser.test_onboarding import new_device
+from tests.support import PASSWORD, Api, User
+
+
+async def open_in_french(devices: Devices, user: User) -> App:
+    app = await new_device(devices, PHONE, locale="fr-FR")
+    await app.page.fill("input[name=email]", user.email)
+    await app.page.fill("input[name=password]", PASSWORD)
+    await app.page.click("form.login button[type=submit]")
+    await app.page.wait_for_selector(".tile")
+    return app
+
+
+async def item_row_stock(page: Page, name: str) -> str:
+    row = page.locator("#items-table tbody tr", has=page.locator(f"th:text-is('{name}')"))
+    return (await row.locator(".stock").text_content() or "").strip()
+
+
+async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
+    api: Api, devices: Devices
+) -> None:
+    bar = await api.bar()
+    flag = await api.product(bar, "Flag", price=800)
+    glass = await api.product(bar, "Whisky (verre)", price=1500, category="Spiritueux")
+    # Flag is its own stock item (same id): bought by the casier of 24 bouteilles
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}/stock-items/{flag}",
+        headers=bar.owner.headers,
+        json={"base_unit": "bouteille", "packs": [{"name": "casier", "size": 24}]},
+    )
+    assert r.status_code == 200, r.text
+    manager = await api.member(bar, "manager")
+    staff = await api.member(bar, "staff")
+
+    phone = await devices.open(staff)
+    tablet = await devices.open(manager, viewport=TABLET, ready="#stock-table")
+    await live(phone)
+    await live(tablet)
+    page = tablet.page
+
+    # 10 casiers in one delivery line
+    await page.click('a.tab[href="#/delivery"]')
+    first = "#delivery-lines .line-row:nth-child(1)"
+    await page.select_option(f"{first} select[name^=product]", flag)
+    await page.wait_for_selector(
+        f"{first} select[name^=pack] option[value=casier]", state="attached"
+    )
+    await page.fill(f"{first} input[name^=packs]", "10")
+    await page.click("#delivery-form button[type=submit]")
+    await page.wait_for_selector('#delivery-feedback[data-outcome="ok"]')
+    await phone.wait_stock(flag, 240, within_ms=3000)
+    assert (await api.stock(bar))[flag] == 240
+
+    # the Whisky bottle, made on the stock items screen: cl, a bouteille of 70
+    await page.click('a.tab[href="#/items"]')
+    await page.wait_for_selector("#items-table tbody tr")
+    assert await item_row_stock(page, "Flag") == "240 bouteille · 10 × casier"
+    await page.click("#new-item")
+    await page.fill("#item-form input[name=name]", "Whisky")
+    await page.fill("#item-form input[name=base_unit]", "cl")
+    await page.click("#add-pack")
+    await page.fill("#item-form input[name=pack_name]", "bouteille")
+    await page.fill("#item-form input[name=pack_size]", "70")
+    await page.click("#item-form button[type=submit]")
+    await page.wait_for_selector('#items-feedback[data-outcome="ok"]')
+    await page.wait_for_selector("#items-table th:text-is('Whisky')")
+
+    # a glass takes 4 cl of it
+    await page.click("#edit-recipe")
+    await page.select_option("#recipe-form select[name=recipe_product]", glass)
+    whisky = await page.locator(
+        "#recipe-form select[name=component_item] option", has_text="Whisky (cl)"
+    ).get_attribute("value")
+    assert whisky
+    await page.select_option("#recipe-form select[name=component_item]", whisky)
+    await page.fill("#recipe-form input[name=component_qty]", "4")
+    await page.click("#recipe-form button[type=submit]")
+    await page.wait_for_selector('#items-feedback[data-outcome="ok"]:has-text("Whisky (verre)")')
+    recipes = (await api.http.get(f"/api/bars/{bar.id}/recipes", headers=bar.owner.headers)).json()[
+        "recipes"
+    ]
+    assert {"stock_item_id": whisky, "qty": 4} in next(
+        r["components"] for r in recipes if r["product_id"] == glass
+    )
+
+    # one bottle delivered as a pack: 70 cl, 17 glasses (2 cl stay in the bottle)
+    await page.click('a.tab[href="#/delivery"]')
+    await page.select_option(f"{first} select[name^=product]", whisky)
+    # the glass is not restocked itself: its whisky bottle is
+    assert await page.locator(f'{first} option[value="{glass}"]').count() == 0
+    await page.fill(f"{first} input[name^=packs]", "1")
+    await page.click("#delivery-form button[type=submit]")
+    await page.wait_for_selector('#delivery-feedback[data-outcome="ok"]')
+    await phone.wait_stock(glass, 17, within_ms=3000)
+
+    # a second staff phone, in French, sees the same availability live
+    other = await open_in_french(devices, staff)
+    await live(other)
+    await other.wait_stock(glass, 17)
+
+    await phone.sell(glass, 16)
+    await phone.page.wait_for_selector('#sell-feedback[data-outcome="sold"]')
+    await other.wait_stock(glass, 1, within_ms=3000)
+    # both phones take the last glass; the first sells it, the other is refused
+    await other.tile(glass).click()
+    await phone.sell(glass)
+    await other.wait_stock(glass, 0, within_ms=3000)
+    assert await other.tile(glass).is_disabled()
+    await other.page.click("#sell-button")
+    feedback = other.page.locator('#sell-feedback[data-outcome="insufficient"]')
+    await feedback.wait_for()
+    assert "Whisky (verre) épuisé" in (await feedback.text_content() or "")
+    assert (await api.stock(bar))[glass] == 0
+    items = (
+        await api.http.get(f"/api/bars/{bar.id}/stock-items", headers=bar.owner.headers)
+    ).json()["stock_items"]
+    assert next(i["stock"] for i in items if i["id"] == whisky) == 2  # 70 - 17 x 4 cl
+
+    # the stock items screen followed: 2 cl left; it fits a phone with 44 px targets
+    await page.click('a.tab[href="#/items"]')
+    await page.wait_for_selector("#items-table th:text-is('Whisky')")
+    assert await item_row_stock(page, "Whisky") == "2 cl"
+    manager_phone = await devices.open(manager, viewport=PHONE)
+    await go(manager_phone, "items")
+    await manager_phone.page.wait_for_selector("#items-table tbody tr")
+    await assert_fits(manager_phone.page, "items")
