@@ -36,6 +36,9 @@ import aiohttp
 import asyncpg
 import psutil
 
+sys.path.insert(0, str(Path(__file__).parent))
+from wrk_sales import wrk_load  # noqa: E402
+
 BARS, PRODUCTS, STOCK = 20, 12, 100_000
 MAX_CLIENTS, MAX_DURATION_S = 256, 120
 
@@ -252,6 +255,7 @@ async def main_async(args: argparse.Namespace) -> dict:
                 "bars": BARS,
                 "products_per_bar": PRODUCTS,
                 "server_log_level": args.log_level,
+                "generator": args.generator,
             }
             server_proc = psutil.Process(server.pid)
             for name, subset in (("random_bars", targets), ("hot_bar", hot)):
@@ -259,8 +263,9 @@ async def main_async(args: argparse.Namespace) -> dict:
                 for _ in range(args.rounds):
                     cpu_before = time.process_time()
                     server_before = server_cpu_s(server_proc)
-                    http = await http_load(base, token, subset, args.clients, args.duration)
-                    http["generator_cpu_s"] = round(time.process_time() - cpu_before, 2)
+                    load = wrk_load if args.generator == "wrk" else http_load
+                    http = await load(base, token, subset, args.clients, args.duration)
+                    http.setdefault("generator_cpu_s", round(time.process_time() - cpu_before, 2))
                     server_used = server_cpu_s(server_proc) - server_before
                     http["server_cpu_s"] = round(server_used, 2)
                     http["server_cpu_us_per_sale"] = round(
@@ -301,6 +306,12 @@ def main() -> int:
     p.add_argument("--duration", type=float, default=5.0, help="seconds per round and side")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--log-level", default="WARNING", help="the server's BARTENDER_LOG_LEVEL")
+    p.add_argument(
+        "--generator",
+        choices=["python", "wrk"],
+        default="python",
+        help="HTTP clients: aiohttp in this process, or Debian's wrk (C, like pgbench's)",
+    )
     args = p.parse_args()
     if not (
         1 <= args.clients <= MAX_CLIENTS
