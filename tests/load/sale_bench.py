@@ -13,6 +13,7 @@ the app's CPU cost per sale in microseconds (`server_cpu_us_per_sale`).
 Prints one JSON line (stdout) and a readable summary (stderr). Localhost only; bounded.
 
   python tests/load/sale_bench.py --clients 8 --duration 5 --rounds 3
+  python tests/load/sale_bench.py --clients 8 --duration 5 --rounds 3 --components 3
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ def percentiles(samples: list[float]) -> dict[str, float | None]:
     }
 
 
-async def seed(url: str) -> tuple[list[dict], str, str]:
-    """Bars, products with deep stock (through bt_deliver), one owner; returns the targets."""
+async def seed(url: str, components: int = 1) -> tuple[list[dict], str, str]:
+    """Bars, products with deep stock (through bt_deliver), one owner; returns the targets.
+    With `components` > 1 each product is made of its own stock item and components - 1 more
+    (issue 15: the cost of a composite sale), all stocked as deep."""
     conn = await asyncpg.connect(url)
     try:
         email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
@@ -95,6 +98,33 @@ async def seed(url: str) -> tuple[list[dict], str, str]:
                     }
                 ),
             )
+            for p in products if components > 1 else []:
+                parts = [p] + [
+                    await conn.fetchval(
+                        "INSERT INTO stock_items (bar_id, name) VALUES ($1, $2) RETURNING id",
+                        bar,
+                        f"{p}-{k}",
+                    )
+                    for k in range(components - 1)
+                ]
+                await conn.execute(
+                    "SELECT bt_set_recipe($1, $2, $3, $4::jsonb)",
+                    bar,
+                    p,
+                    user,
+                    json.dumps([{"stock_item_id": str(i), "qty": 1} for i in parts]),
+                )
+                await conn.execute(
+                    "SELECT bt_deliver($1, $2, $3::jsonb)",
+                    bar,
+                    user,
+                    json.dumps(
+                        {
+                            "id": str(uuid.uuid4()),
+                            "items": [{"stock_item_id": str(i), "qty": STOCK} for i in parts[1:]],
+                        }
+                    ),
+                )
             targets += [{"bar": str(bar), "product": str(p), "hot": b == 0} for p in products]
         for n, target in enumerate(targets, start=1):
             target["n"] = n
@@ -220,7 +250,7 @@ async def main_async(args: argparse.Namespace) -> dict:
     url = pg.start()
     try:
         await migrate(url)
-        targets, email, password = await seed(url)
+        targets, email, password = await seed(url, args.components)
         port = 18000 + random.randint(0, 999)
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(  # noqa: ASYNC220 (once, before any timing)
@@ -256,6 +286,7 @@ async def main_async(args: argparse.Namespace) -> dict:
                 "products_per_bar": PRODUCTS,
                 "server_log_level": args.log_level,
                 "generator": args.generator,
+                "components_per_product": args.components,
             }
             server_proc = psutil.Process(server.pid)
             for name, subset in (("random_bars", targets), ("hot_bar", hot)):
@@ -312,13 +343,20 @@ def main() -> int:
         default="python",
         help="HTTP clients: aiohttp in this process, or Debian's wrk (C, like pgbench's)",
     )
+    p.add_argument(
+        "--components", type=int, default=1, help="stock items per product (3: a cocktail)"
+    )
     args = p.parse_args()
     if not (
         1 <= args.clients <= MAX_CLIENTS
         and 1 <= args.duration <= MAX_DURATION_S
         and 1 <= args.rounds <= 10
+        and 1 <= args.components <= 10
     ):
-        p.error(f"clients 1..{MAX_CLIENTS}, duration 1..{MAX_DURATION_S} s, rounds 1..10")
+        p.error(
+            f"clients 1..{MAX_CLIENTS}, duration 1..{MAX_DURATION_S} s, rounds 1..10, "
+            "components 1..10"
+        )
     result = asyncio.run(main_async(args))
     print(json.dumps(result))
     for name in ("random_bars", "hot_bar"):
