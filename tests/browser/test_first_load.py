@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Route
 
 from bartender.pwa import assets
 from tests.browser.devices import PHONE, Devices
-from tests.support import Api, RunningServer
+from tests.support import PASSWORD, Api, RunningServer
 
 MANAGER_ONLY = ("today", "stock", "delivery", "forecast", "count", "sales", "ledger", "products")
 
@@ -53,7 +53,10 @@ async def test_the_shell_announces_every_module_of_the_first_screen(
     html = (await http.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})).text
     preloaded = set(re.findall(rf'rel="modulepreload" href="/static/{pwa.version}/([^"]+)"', html))
     assert {"js/main.js", "js/screens/sell.js", "js/live.js", "js/outbox.js"} <= preloaded
-    assert preloaded == set(pwa.module_graph())
+    assert preloaded == set(pwa.module_graph()) | set(pwa.module_graph("js/prelogin.js"))
+    # what makes the first visit's form usable is asked for first
+    order = re.findall(rf'rel="modulepreload" href="/static/{pwa.version}/([^"]+)"', html)
+    assert order[:4] == ["js/prelogin.js", "js/auth.js", "js/db.js", "js/locks.js"]
     assert not any(f"js/screens/{name}.js" in preloaded for name in MANAGER_ONLY)
     assert f'href="/static/{pwa.version}/i18n/fr.json" as="fetch"' in html
     assert '<html lang="fr"' in html
@@ -81,6 +84,7 @@ async def test_staff_download_only_what_selling_needs(api: Api, devices: Devices
 async def test_a_first_visit_sees_the_login_form_before_any_script_and_keeps_what_it_typed(
     server: RunningServer, browser: Browser, http: httpx.AsyncClient
 ) -> None:
+    """The app's modules are held back: the server's form shows, then the app takes it over."""
     # the service worker keeps the shell without it: an installed app may have a session
     assert "prelogin" not in (await http.get(assets.APP_SHELL)).text
     assert assets.APP_SHELL in assets.current().precache()
@@ -112,7 +116,8 @@ async def test_a_first_visit_sees_the_login_form_before_any_script_and_keeps_wha
         form = page.locator("form.login.prelogin")
         await form.wait_for(state="visible")
         assert await page.text_content("form.prelogin button") == "Se connecter"
-        assert await page.is_disabled("form.prelogin button")  # usable once the app is in
+        assert await page.is_disabled("form.prelogin button")  # until prelogin.js is in
+        await page.wait_for_selector("form.prelogin button:not([disabled])")  # prelogin.js
         await page.fill("form.prelogin input[name=email]", "moussa@example.com")
         await page.focus("form.prelogin input[name=password]")
         await held.wait()
@@ -128,5 +133,38 @@ async def test_a_first_visit_sees_the_login_form_before_any_script_and_keeps_wha
           return js.filter(e => e.startTime > firstIn).map(e => e.name);
         }""")
         assert late == []
+    finally:
+        await context.close()
+
+
+async def test_a_first_visit_logs_in_before_the_app_has_loaded(
+    api: Api, server: RunningServer, browser: Browser
+) -> None:
+    bar = await api.bar()
+    flag = await api.product(bar, "Flag", stock=4)
+    staff = await api.member(bar, "staff")
+    context = await browser.new_context(viewport=PHONE, locale="fr-FR")
+    try:
+        page = await context.new_page()
+        release = asyncio.Event()
+
+        async def hold_main(route: Route) -> None:
+            await release.wait()
+            await route.continue_()
+
+        await context.route("**/js/main.js", hold_main)
+        await page.goto(f"{server.base_url}/", wait_until="commit")
+        await page.fill("form.prelogin input[name=email]", staff.email)
+        await page.fill("form.prelogin input[name=password]", "wrong password")
+        await page.click("form.prelogin button:not([disabled])")
+        await page.wait_for_selector("#prelogin-error:has-text('incorrect')")  # in French
+        await page.fill("form.prelogin input[name=password]", PASSWORD)
+        await page.click("form.prelogin button:not([disabled])")
+        await page.wait_for_selector("form.prelogin button[disabled]")  # logging in
+        await page.wait_for_selector("form.prelogin button:not([disabled])", state="detached")
+        release.set()
+        # the app starts with the session prelogin.js stored: no second login
+        await page.wait_for_selector(f'.tile[data-product-id="{flag}"]')
+        assert await page.locator("form.login").count() == 0
     finally:
         await context.close()

@@ -10,8 +10,9 @@ The shell lists every module the first screen needs (`modulepreload`) and the me
 likely language (`preload`): on a phone network each round trip costs seconds, and without
 them the browser discovers the imports one level at a time. A first visit (no service worker
 yet, so no session either) also gets the login form rendered here, visible as soon as the HTML
-and the stylesheet arrive; the app takes it over, typed text included, once its modules are
-in. The service worker keeps the shell without it (`assets.APP_SHELL`).
+and the stylesheet arrive and usable with `prelogin.js` and its three imports (asked for
+first); the app takes it over, typed text included, once its modules are in. The service
+worker keeps the shell without it (`assets.APP_SHELL`).
 """
 
 from __future__ import annotations
@@ -105,10 +106,12 @@ async def shell(request: Request, rt: RuntimeDep) -> Response[bytes]:
     pwa = assets.current()
     lang = _likely_language(request.headers.get("accept-language", ""))
     first_visit = "app" not in request.query_params
+    # a first visit's form works with prelogin.js and its three imports: asked for first
+    first = pwa.module_graph("js/prelogin.js") if first_visit else []
     response = _render(
         "index.html",
         "text/html",
-        modules=pwa.module_graph(),
+        modules=[*first, *(m for m in pwa.module_graph() if m not in first)],
         lang=lang,
         offline_grace_s=rt.settings.offline_grace_s,
         login=pwa.messages(lang) if first_visit else None,
