@@ -38,3 +38,16 @@ END $$;
 
 CREATE OR REPLACE TRIGGER products_own_item AFTER INSERT ON products
     FOR EACH ROW EXECUTE FUNCTION bt_product_own_item();
+
+-- A product's own stock item keeps its name (the stock items screen lists it).
+CREATE OR REPLACE FUNCTION bt_product_renamed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE stock_items SET name = NEW.name, updated_at = now()
+    WHERE id = NEW.id AND bar_id = NEW.bar_id;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER products_own_item_name AFTER UPDATE OF name ON products
+    FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name)
+    EXECUTE FUNCTION bt_product_renamed();

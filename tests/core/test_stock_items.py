@@ -323,6 +323,14 @@ async def test_recipe_change_is_a_stock_transaction_and_items_are_editable(api: 
         {"name": "bouteille", "size": 75},
     ]
     assert r.json()["stock"] == 40
+    # a product's own stock item follows its name
+    flag = await api.product(bar, "Flag")
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}/products/{flag}", headers=bar.owner.headers, json={"name": "Flag 65"}
+    )
+    assert r.status_code == 200, r.text
+    r = await api.http.get(f"/api/bars/{bar.id}/stock-items", headers=bar.owner.headers)
+    assert {i["id"]: i["name"] for i in r.json()["stock_items"]}[flag] == "Flag 65"
     r = await api.http.patch(url, headers=bar.owner.headers, json={"stock": 99})
     assert problem(r, 400, "invalid_request")["errors"][0]["field"] == "stock"
     staff = await api.member(bar, "staff")
