@@ -128,10 +128,29 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     ).json()["stock_items"]
     assert next(i["stock"] for i in items if i["id"] == whisky) == 2  # 70 - 17 x 4 cl
 
-    # the stock items screen followed: 2 cl left; it fits a phone with 44 px targets
+    # the stock items screen followed: 2 cl left
     await page.click('a.tab[href="#/items"]')
     await page.wait_for_selector("#items-table th:text-is('Whisky')")
     assert await item_row_stock(page, "Whisky") == "2 cl"
+
+    # a count in packs: Flag "9 casiers + 5" (221, 19 missing), Whisky "3/10" of a bottle (21 cl)
+    await page.click('a.tab[href="#/count"]')
+    flag_row = page.locator(f'#count-table tr[data-product-id="{flag}"]')
+    await flag_row.locator(f"[name=packs-{flag}]").fill("9")
+    await flag_row.locator(f"[name=counted-{flag}]").fill("5")
+    assert await flag_row.locator(".variance").text_content() == "-19"
+    whisky_row = page.locator(f'#count-table tr[data-item-id="{whisky}"]')
+    assert await whisky_row.locator(".expected").text_content() == "2"
+    await whisky_row.locator(f"[name=tenths-{whisky}]").fill("3")
+    assert await whisky_row.locator(".variance").text_content() == "+19"
+    assert await page.locator(f'#count-table tr[data-product-id="{glass}"]').count() == 0
+    await page.click("#count-review")
+    await page.click("#count-confirm")
+    await page.wait_for_selector('#count-feedback[data-outcome="ok"]')
+    await phone.wait_stock(flag, 221, within_ms=3000)
+    await other.wait_stock(glass, 5, within_ms=3000)  # 21 cl: 5 glasses of 4 cl
+
+    # the stock items screen fits a phone, with 44 px targets
     manager_phone = await devices.open(manager, viewport=PHONE)
     await go(manager_phone, "items")
     await manager_phone.page.wait_for_selector("#items-table tbody tr")
