@@ -50,11 +50,12 @@ PRESSURE_LAG, PRESSURE_BACKLOG = "_lag_ms", "_backlog"
 
 
 CLIENT_NAME_PREFIX = "bt-inst-"
+COUNTS_REWRITE_TICKS = 30
 # Count the bar's sockets on the live instances (KEYS: ours first); take a place if under cap.
 RESERVE = """
 local total = 0
 for _, key in ipairs(KEYS) do
-  total = total + tonumber(redis.call('HGET', key, ARGV[1]) or '0')
+  total = total + math.max(0, tonumber(redis.call('HGET', key, ARGV[1]) or '0'))
 end
 if total >= tonumber(ARGV[2]) then return 0 end
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
@@ -122,6 +123,8 @@ class ClusterLink:
             client_name=CLIENT_NAME_PREFIX + instance_id,  # how the others see we are alive
         )
         self._reserve = self.redis.register_script(RESERVE)
+        self._rewrite_in = 0  # exchanges until the socket counts are rewritten whole
+        self._releases: set[asyncio.Task[None]] = set()
         self.healthy = False
         self._heartbeat_ttl_s = heartbeat_ttl_s
         self._history_len = history_len
@@ -163,6 +166,7 @@ class ClusterLink:
         await self.redis.ping()
 
     def _failed(self, what: str, exc: BaseException) -> None:
+        self._rewrite_in = 0  # counts changed while Redis was away: rewrite them whole
         if self.healthy:
             log.warning("Redis unavailable (%s: %s); serving from this process alone", what, exc)
         self.healthy = False
@@ -173,14 +177,21 @@ class ClusterLink:
     ) -> ClusterView | None:
         """Publish this instance's counts and pressure; read the others'. None: Redis down."""
         now = time.time()
-        mine = {str(bar): n for bar, n in counts.items() if n > 0}
+        # the socket counts are kept by `reserve`/`release` as they happen; rewriting them
+        # whole from a tick's snapshot would erase places taken since that snapshot (and let
+        # more in than the cap), so that is done only now and then, to correct any drift
+        rewrite = self._rewrite_in <= 0 or not self.healthy
+        mine: dict[str, str] = {}
+        if rewrite:
+            mine = {str(bar): str(n) for bar, n in counts.items() if n > 0}
         mine[PRESSURE_LAG] = str(round(lag_ms, 1))
         mine[PRESSURE_BACKLOG] = str(backlog)
         key = _instance_key(self.instance_id)
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.delete(key)
-                pipe.hset(key, mapping=mine)
+                if rewrite:
+                    pipe.delete(key)
+                pipe.hset(key, mapping=mine)  # type: ignore[arg-type]
                 pipe.expire(key, max(1, round(self._heartbeat_ttl_s)))
                 pipe.zadd(INSTANCES, {self.instance_id: now})
                 pipe.zremrangebyscore(INSTANCES, "-inf", now - self._heartbeat_ttl_s)
@@ -197,6 +208,7 @@ class ClusterLink:
         if not self.healthy:
             log.info("Redis available: sharing counts, modes and history")
         self.healthy = True
+        self._rewrite_in = COUNTS_REWRITE_TICKS if rewrite else self._rewrite_in - 1
         view = ClusterView(leader=all(self.instance_id < other for other in others))
         for report in reports:
             for name, value in report.items():
@@ -206,7 +218,8 @@ class ClusterLink:
                     view.max_backlog = max(view.max_backlog, int(value))
                 else:
                     bar = uuid.UUID(name)
-                    view.remote_counts[bar] = view.remote_counts.get(bar, 0) + int(value)
+                    count = view.remote_counts.get(bar, 0) + max(0, int(value))
+                    view.remote_counts[bar] = count
         return view
 
     # -- the per-bar cap ------------------------------------------------------------------
@@ -229,6 +242,21 @@ class ClusterLink:
             self._failed("reserve", exc)
             return None
         return bool(taken)
+
+    def release(self, bar_id: uuid.UUID) -> None:
+        """A socket left the bar: give its place back (best effort; the periodic rewrite of
+        the counts corrects a lost one)."""
+        if not self.healthy:
+            return
+        task = asyncio.create_task(self._release(bar_id))
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+
+    async def _release(self, bar_id: uuid.UUID) -> None:
+        try:
+            await self.redis.hincrby(_instance_key(self.instance_id), str(bar_id), -1)
+        except (RedisError, OSError) as exc:
+            self._failed("release", exc)
 
     # -- modes ---------------------------------------------------------------------------
     async def publish_modes(
@@ -319,4 +347,4 @@ class ClusterLink:
         except (RedisError, OSError) as exc:
             self._failed("history", exc)
             return []
-        return [(int(score), frame) for frame, score in rows]
+        return [(int(row[1]), str(row[0])) for row in rows]  # (frame, score) pairs

@@ -14,13 +14,17 @@ import uuid
 from collections import deque
 from typing import Protocol
 
-from litestar.types import Receive, Send
+from litestar.types import Receive, Send, WebSocketSendEvent
 
 from bartender.realtime.subscription import Frames, Resync, Subscription, SubState
 
 log = logging.getLogger("bartender.realtime")
 
 STALLED_OVERFLOWS = 3  # overflows without one frame sent in between: close 1008
+
+
+def _text(frame: str) -> WebSocketSendEvent:
+    return {"type": "websocket.send", "bytes": None, "text": frame}
 
 
 class AsgiSocket:
@@ -131,9 +135,9 @@ class Client:
                     for frame, _frame_seq in await self.host.catch_up(item):
                         if self.subs.get(item.sub.bar_id) is not item.sub:
                             break  # re-subscribed meanwhile: the new one replays
-                        await self.socket.send({"type": "websocket.send", "text": frame})
+                        await self.socket.send(_text(frame))
                 else:
-                    await self.socket.send({"type": "websocket.send", "text": item})
+                    await self.socket.send(_text(item))
                 self.stalled_overflows = 0
         except Exception as exc:  # the peer went away mid-send, or the socket is closing
             log.debug("writer stopped: %r", exc)

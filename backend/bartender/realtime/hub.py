@@ -242,12 +242,15 @@ class Hub:
             client.enqueue(protocol.forbidden(bar_id))
             return False
         await self.catalog.seq(bar_id)  # warm: `mode` messages carry it
-        if bar_id not in client.subs and not await self._take_place(bar_id):
+        replacing = bar_id in client.subs  # a re-subscribe keeps its place
+        if not replacing and not await self._take_place(bar_id):
             await client.close(protocol.CLOSE_TOO_MANY, "too many connections for this bar")
             return True
-        if client.closed:
+        if client.closed:  # went away while the place was taken
+            if not replacing and self.cluster is not None:
+                self.cluster.release(bar_id)
             return True
-        self._unsubscribe(client, bar_id)
+        self._unsubscribe(client, bar_id, release=False)
         sub = Subscription(client, bar_id, last_seq=message.since)
         self.rooms.setdefault(bar_id, set()).add(sub)
         client.subs[bar_id] = sub
@@ -266,11 +269,13 @@ class Hub:
         # alone, or Redis is down: this process's sockets, plus the others' as last reported
         return self.connections(bar_id) < cap
 
-    def _unsubscribe(self, client: Outbox, bar_id: uuid.UUID) -> None:
+    def _unsubscribe(self, client: Outbox, bar_id: uuid.UUID, *, release: bool = True) -> None:
         sub = client.subs.pop(bar_id, None)
         if sub is None:
             return
         client.drop_bar(bar_id)
+        if release and self.cluster is not None:
+            self.cluster.release(bar_id)
         room = self.rooms.get(bar_id)
         if room is not None:
             room.discard(sub)

@@ -27,20 +27,20 @@ class _In(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, frozen=T
     pass
 
 
-class Auth(_In, tag="auth"):
+class Auth(_In, tag="auth", frozen=True):
     token: str
 
 
-class Subscribe(_In, tag="subscribe"):
+class Subscribe(_In, tag="subscribe", frozen=True):
     bar_id: uuid.UUID
     since: Seq | None = None
 
 
-class Unsubscribe(_In, tag="unsubscribe"):
+class Unsubscribe(_In, tag="unsubscribe", frozen=True):
     bar_id: uuid.UUID
 
 
-class Ping(_In, tag="ping"):
+class Ping(_In, tag="ping", frozen=True):
     t: msgspec.Raw = msgspec.Raw(b"null")
 
 

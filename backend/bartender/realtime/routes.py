@@ -12,7 +12,7 @@ from typing import Literal
 import msgspec
 from litestar import Controller, asgi, get, put
 from litestar.params import JSONBody
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPResponseStartEvent, Receive, Scope, Send
 
 from bartender.accounts.schemas import Input
 from bartender.deps import MemberDep, RuntimeDep
@@ -24,14 +24,13 @@ from bartender.runtime import Runtime
 @asgi("/ws", is_mount=False, copy_scope=False)
 async def live_stock(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "websocket":
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 426,
-                "headers": [(b"content-type", b"text/plain"), (b"upgrade", b"websocket")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"websocket only"})
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": 426,
+            "headers": [(b"content-type", b"text/plain"), (b"upgrade", b"websocket")],
+        }
+        await send(start)
+        await send({"type": "http.response.body", "body": b"websocket only", "more_body": False})
         return
     rt: Runtime = scope["app"].state.rt
     assert rt.hub is not None
