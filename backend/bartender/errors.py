@@ -97,6 +97,10 @@ class InsufficientStock(AppError):
     slug, status, title = "insufficient_stock", 409, "Not enough stock"
 
 
+class NotReturnable(AppError):
+    slug, status, title = "not_returnable", 409, "Cannot be returned"
+
+
 class IdempotencyConflict(AppError):
     slug, status, title = "idempotency_conflict", 409, "Operation id already used differently"
 
@@ -151,6 +155,7 @@ _SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "BTD01": DuplicateDelivery,
     "BTN01": NotFound,
     "BTF01": Forbidden,
+    "BTR01": NotReturnable,  # issue 16: voided sale, more than is left to return, decided
 }
 
 

@@ -9,7 +9,7 @@
 -- threshold re-arms. Each crossing writes one `alerts` row, one outbox row per subscribed
 -- manager's browser and one `stock.low` event per webhook that wants it.
 -- Webhook events (`sale.created`, `sale.voided`, `waste.recorded`, `transfer.sent`,
--- `transfer.received`, `stock.changed`, `stock.low`) are written to
+-- `transfer.received`, `return.approved`, `stock.changed`, `stock.low`) are written to
 -- the outbox in that order; the worker is woken by NOTIFY bt_outbox, sent only on commit.
 CREATE OR REPLACE FUNCTION bt_after_stock_change(p_bar_id uuid, p_seq bigint, p_cause text,
                                                  p_ref_id uuid, p_changes jsonb)
@@ -116,6 +116,10 @@ BEGIN
                                      WHEN 'transfer_in' THEN 'transfer.received'
                                      ELSE 'waste.recorded' END,
                 'data', (SELECT response FROM operations WHERE bar_id = p_bar_id AND id = p_ref_id));
+        ELSIF p_cause = 'return' THEN  -- 42_stock_return.sql: the approved return
+            v_events := v_events || jsonb_build_object(
+                'id', gen_random_uuid(), 'type', 'return.approved',
+                'data', (SELECT response FROM returns WHERE bar_id = p_bar_id AND id = p_ref_id));
         END IF;
         v_events := v_events || jsonb_build_object(
             'id', gen_random_uuid(), 'type', 'stock.changed',

@@ -22,18 +22,23 @@ BEGIN
     END IF;
     replayed := false;
 
-    -- restock every component the sale took, locking the items in the one order
+    -- restock every component the sale took, locking the items in the one order; what
+    -- approved returns already took back (42_stock_return.sql) is not restocked twice
     SELECT jsonb_agg(jsonb_build_object('stock_item_id', item_id, 'delta', qty))
     INTO v_deltas
-    FROM (SELECT pc.stock_item_id AS item_id, sum(l.qty * pc.qty) AS qty
-          FROM sale_lines l JOIN product_components pc ON pc.product_id = l.product_id
-          WHERE l.bar_id = p_bar_id AND l.sale_id = p_sale_id GROUP BY 1) AS c;
+    FROM (SELECT pc.stock_item_id AS item_id, sum(l.returnable * pc.qty) AS qty
+          FROM bt_returnable(p_bar_id, p_sale_id) AS l
+          JOIN product_components pc ON pc.product_id = l.product_id
+          WHERE l.returnable > 0 GROUP BY 1) AS c;
     PERFORM 1 FROM bt_lock_items(p_bar_id,
         ARRAY(SELECT (e ->> 'stock_item_id')::uuid FROM jsonb_array_elements(v_deltas) AS e));
 
-    v_seq := bt_next_seq(p_bar_id);
     v_now := bt_now();
-    v_stock := bt_apply_deltas(p_bar_id, v_seq, 'void', p_sale_id, p_actor_id, v_now, v_deltas);
+    v_stock := '[]';
+    IF v_deltas IS NOT NULL THEN  -- else returns took everything back: no stock moves, no seq
+        v_seq := bt_next_seq(p_bar_id);
+        v_stock := bt_apply_deltas(p_bar_id, v_seq, 'void', p_sale_id, p_actor_id, v_now, v_deltas);
+    END IF;
 
     UPDATE sales SET voided_at = v_now, void_reason = p_reason, void_seq = v_seq,
                      voided_by = p_actor_id
@@ -42,5 +47,7 @@ BEGIN
               || jsonb_build_object('voided_by', p_actor_id, 'stock', v_stock)
     INTO body;
     UPDATE sales SET void_response = body WHERE bar_id = p_bar_id AND id = p_sale_id;
-    PERFORM bt_after_stock_change(p_bar_id, v_seq, 'void', p_sale_id, v_stock);
+    IF v_seq IS NOT NULL THEN
+        PERFORM bt_after_stock_change(p_bar_id, v_seq, 'void', p_sale_id, v_stock);
+    END IF;
 END $$;

@@ -21,6 +21,7 @@ EventType = Literal[
     "waste.recorded",  # issue 16: corrections/
     "transfer.sent",
     "transfer.received",
+    "return.approved",
 ]
 
 

@@ -1,16 +1,29 @@
-"""HTTP routes of waste and transfers (docs/protocol.md). Thin: validate, call, pass through."""
+"""HTTP routes of waste, transfers and returns (docs/protocol.md). Thin: validate, call the
+service, pass the body built by SQL through."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from bartender.corrections import service
-from bartender.corrections.schemas import TransferIn, TransferOut, WasteIn, WasteList, WasteOut
+from bartender.corrections.schemas import (
+    DecisionIn,
+    ReturnIn,
+    ReturnOut,
+    ReturnsOut,
+    ReturnStatus,
+    TransferIn,
+    TransferOut,
+    WasteIn,
+    WasteList,
+    WasteOut,
+)
 from bartender.deps import ConnDep, ManagerDep, MemberDep
 
 
@@ -48,3 +61,43 @@ class CorrectionsController(Controller):
         self, data: JSONBody[TransferIn], manager: ManagerDep, conn: ConnDep
     ) -> Response[TransferOut]:
         return _created_or_replayed(await service.transfer(conn, manager, data))
+
+    @post("/sales/{sale_id:uuid}/returns", status_code=HTTP_201_CREATED)
+    async def request_return(
+        self,
+        sale_id: FromPath[uuid.UUID],
+        data: JSONBody[ReturnIn],
+        member: MemberDep,
+        conn: ConnDep,
+    ) -> Response[ReturnOut]:
+        return _created_or_replayed(await service.request_return(conn, member, sale_id, data))
+
+    @get("/returns")
+    async def list_returns(
+        self,
+        manager: ManagerDep,
+        conn: ConnDep,
+        status: FromQuery[ReturnStatus | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> Response[ReturnsOut]:
+        return _raw(await service.list_returns(conn, manager, status, limit))
+
+    @post("/returns/{return_id:uuid}/approve", status_code=HTTP_200_OK)
+    async def approve_return(
+        self,
+        return_id: FromPath[uuid.UUID],
+        data: JSONBody[DecisionIn],
+        manager: ManagerDep,
+        conn: ConnDep,
+    ) -> Response[ReturnOut]:
+        return _raw(await service.decide_return(conn, manager, return_id, True, data.note))
+
+    @post("/returns/{return_id:uuid}/reject", status_code=HTTP_200_OK)
+    async def reject_return(
+        self,
+        return_id: FromPath[uuid.UUID],
+        data: JSONBody[DecisionIn],
+        manager: ManagerDep,
+        conn: ConnDep,
+    ) -> Response[ReturnOut]:
+        return _raw(await service.decide_return(conn, manager, return_id, False, data.note))

@@ -103,3 +103,53 @@ class WasteRecord(msgspec.Struct):
 
 class WasteList(msgspec.Struct):
     waste: list[WasteRecord]
+
+
+Disposition = Literal["restock", "waste"]
+ReturnStatus = Literal["pending", "approved", "rejected"]
+
+
+class ReturnLine(Input):
+    product_id: uuid.UUID
+    qty: Annotated[int, msgspec.Meta(ge=1, le=999)]
+    disposition: Disposition
+
+
+class ReturnIn(Input):
+    id: uuid.UUID
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    items: Annotated[list[ReturnLine], msgspec.Meta(min_length=1, max_length=50)]
+
+
+class DecisionIn(Input, omit_defaults=True):
+    note: Note | None = None
+
+
+class ReturnLineOut(msgspec.Struct):
+    product_id: str
+    qty: int
+    disposition: Disposition
+    unit_price: int
+    refund: int  # unit_price * qty
+
+
+class ReturnOut(msgspec.Struct):
+    id: str
+    bar_id: str
+    sale_id: str
+    status: ReturnStatus
+    reason: str
+    items: list[ReturnLineOut]
+    refund: int  # in the bar's minor unit
+    currency: str
+    requested_by: str | None
+    requested_at: str
+    decided_by: str | None
+    decided_at: str | None
+    decision_note: str | None
+    seq: int | None  # the stock transaction of an approved return that restocked
+    stock: list[StockChange]
+
+
+class ReturnsOut(msgspec.Struct):
+    returns: list[ReturnOut]

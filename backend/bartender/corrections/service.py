@@ -1,15 +1,17 @@
-"""Waste and transfers: check the request's shape, call the one plpgsql function, pass its
-JSON body through. The functions lock, check roles and stock, write both ledgers and NOTIFY."""
+"""Waste, transfers and returns: check the request's shape, call the one plpgsql function,
+pass its JSON body through. The functions lock, check roles and stock, write the ledgers and
+NOTIFY."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 import asyncpg
 import msgspec
 
 from bartender.bars.access import Member
-from bartender.corrections.schemas import TransferIn, WasteIn
+from bartender.corrections.schemas import ReturnIn, TransferIn, WasteIn
 from bartender.errors import InvalidRequest
 from bartender.stock.items import check_lines
 
@@ -22,6 +24,17 @@ SELECT COALESCE(jsonb_agg(jsonb_build_object(
     'value_price', value_price, 'created_at', bt_ts(created_at), 'actor_id', actor_id)
     ORDER BY seq DESC), '[]')::text
 FROM (SELECT * FROM waste WHERE bar_id = $1 ORDER BY seq DESC LIMIT $2) AS w
+"""
+
+RETURN = "SELECT replayed, body::text FROM bt_return($1, $2, $3::jsonb)"
+DECIDE_RETURN = "SELECT replayed, body::text FROM bt_decide_return($1, $2, $3, $4, $5)"
+# Returns of the bar, oldest pending first (what a manager has to decide), then newest.
+RETURNS_LIST = """
+SELECT COALESCE(jsonb_agg(bt_return_json(bar_id, id) || '{"stock": []}'
+                          ORDER BY requested_at, id), '[]')::text
+FROM (SELECT bar_id, id, requested_at FROM returns
+      WHERE bar_id = $1 AND ($2::text IS NULL OR status = $2)
+      ORDER BY requested_at DESC, id DESC LIMIT $3) AS r
 """
 
 _encode = msgspec.json.encode
@@ -59,3 +72,32 @@ async def transfer(
         raise InvalidRequest(errors)
     row = await conn.fetchrow(TRANSFER, member.bar_id, member.user_id, _encode(data).decode())
     return row["replayed"], row["body"].encode()
+
+
+async def request_return(
+    conn: asyncpg.Connection, member: Member, sale_id: uuid.UUID, data: ReturnIn
+) -> tuple[bool, bytes]:
+    """Staff's return waits for a manager (`pending`); a manager's is approved at once."""
+    request = msgspec.structs.asdict(data) | {"sale_id": sale_id}
+    row = await conn.fetchrow(RETURN, member.bar_id, member.user_id, _encode(request).decode())
+    return row["replayed"], row["body"].encode()
+
+
+async def decide_return(
+    conn: asyncpg.Connection,
+    member: Member,
+    return_id: uuid.UUID,
+    approve: bool,
+    note: str | None,
+) -> bytes:
+    row = await conn.fetchrow(
+        DECIDE_RETURN, member.bar_id, member.user_id, return_id, approve, note
+    )
+    return bytes(row["body"].encode())
+
+
+async def list_returns(
+    conn: asyncpg.Connection, member: Member, status: str | None, limit: int
+) -> bytes:
+    rows = await conn.fetchval(RETURNS_LIST, member.bar_id, status, limit)
+    return b'{"returns":%s}' % rows.encode()
