@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 import types
 import typing
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,17 +34,15 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _RESERVED = frozenset({"data", "request", "state", "scope", "headers", "cookies", "query", "body"})
 
 
+_OPT_KEY = "bartender.edge"
+
+
 @dataclass(frozen=True, slots=True)
 class _Spec:
     """What the edge checks for one handler (computed once from its signature)."""
 
     body_type: Any  # the `data` parameter's type, or None when the handler takes no body
     int_params: tuple[str, ...]  # query parameter names (as sent) declared as integers
-
-
-# keyed by the handler itself, weakly: an id() is reused once a handler (of an app built and
-# dropped, as tests do) is collected, and would hand a new handler another one's body type
-_specs: weakref.WeakKeyDictionary[HTTPRouteHandler, _Spec] = weakref.WeakKeyDictionary()
 
 
 def _is_int(annotation: Any) -> bool:
@@ -57,7 +54,10 @@ def _is_int(annotation: Any) -> bool:
 
 
 def _spec(handler: HTTPRouteHandler) -> _Spec:
-    spec = _specs.get(handler)
+    # Kept on the handler itself, in its `opt` dict: a module-level cache keyed by id() hands
+    # a new handler another's spec once an app (as tests build and drop) is collected, and
+    # handlers have __slots__ without __weakref__ (no WeakKeyDictionary).
+    spec: _Spec | None = handler.opt.get(_OPT_KEY)
     if spec is None:
         params = handler.parsed_fn_signature.parameters
         dependencies = handler.resolve_dependencies()
@@ -73,7 +73,7 @@ def _spec(handler: HTTPRouteHandler) -> _Spec:
                 name = kwarg.query or name
             ints.append(name)
         spec = _Spec(data.annotation if data is not None else None, tuple(ints))
-        _specs[handler] = spec
+        handler.opt[_OPT_KEY] = spec
     return spec
 
 
