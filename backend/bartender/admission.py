@@ -31,7 +31,6 @@ class Admission:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.in_flight = 0
-        self.refused = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Admission:
@@ -50,8 +49,7 @@ class Admission:
             ):
                 await app(scope, receive, send)
                 return
-            if self.in_flight >= self.limit:
-                self.refused += 1
+            if self.in_flight >= self.limit:  # counted in bartender_http_503_total
                 await _refuse(send)
                 return
             self.in_flight += 1
