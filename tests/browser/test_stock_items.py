@@ -155,3 +155,10 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     await go(manager_phone, "items")
     await manager_phone.page.wait_for_selector("#items-table tbody tr")
     await assert_fits(manager_phone.page, "items")
+    await go(manager_phone, "count")  # packs and tenths fit beside the units
+    await manager_phone.page.wait_for_selector(f"[name=tenths-{whisky}]")
+    await assert_fits(manager_phone.page, "count")
+    await go(manager_phone, "delivery")
+    await manager_phone.page.select_option(f"{first} select[name^=product]", flag)
+    await manager_phone.page.wait_for_selector(f"{first} [name^=packs]")
+    await assert_fits(manager_phone.page, "delivery")

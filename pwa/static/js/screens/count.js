@@ -70,7 +70,9 @@ function countRow(view, p) {
     value: typed ? (typed.units || "") : counted.has(p.id) ? counted.get(p.id) : "",
   });
   const packs = h("span", { class: "pack-fields" });
-  const cell = h("td", { class: "num", "data-label": t("count.counted") }, input, packs);
+  // "2 casiers + 5": packs first, then the loose units, labelled with the base unit
+  const cell = h("td", { class: "num", "data-label": t("count.counted") }, p.packs.length
+    ? [packs, h("label", { class: "field small" }, h("span", {}, t("shelf.units_of", { unit: p.base_unit })), input)] : [input, packs]);
   const ids = store.products.has(p.id) ? { productId: p.id, itemId: p.id } : { itemId: p.id };
   const row = h("tr", { dataset: { ...ids, packs: JSON.stringify(p.packs) } },
     h("th", { scope: "row" }, p.name),

@@ -44,9 +44,9 @@ function render(container) {
     const row = h("div", { class: "line-row", dataset: { key } },
       h("label", { class: "field" }, h("span", {}, t("delivery.product", { n: index })),
         h("select", { name: `product-${key}`, required: true, onchange: () => drawPacks(row) }, h("option", { value: "" }, "—"), productOptions())),
+      h("span", { class: "pack-fields" }), // "10 casiers", before the loose units
       h("label", { class: "field small" }, h("span", { class: "units-label" }, t("delivery.qty")),
         h("input", { type: "number", name: `qty-${key}`, min: 0, max: 100000, inputmode: "numeric" })),
-      h("span", { class: "pack-fields" }),
       h("button", { type: "button", class: "ghost", "aria-label": t("delivery.remove_line"), onclick: () => row.remove() },
         h("span", { "aria-hidden": "true" }, "✕ "), t("common.remove")));
     lines.append(row);
