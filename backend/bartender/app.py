@@ -122,6 +122,9 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="BarTender", version=__version__, path="/schema"),
         debug=False,
+        # logging is set up once, by `bartender serve` (observe/logging.py: text or JSON);
+        # Litestar's default config would replace the root handler with its own format
+        logging_config=None,
     )
     observe_http(app, log_access=settings.access_log)
     return app
