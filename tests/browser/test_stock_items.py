@@ -11,6 +11,7 @@ from playwright.async_api import Page
 from tests.browser.devices import PHONE, TABLET, App, Devices, live
 from tests.browser.test_manager_phone import assert_fits, go
 from tests.browser.test_onboarding import new_device
+from tests.forecast.support import give_past, restocked, weekly_demand
 from tests.support import PASSWORD, Api, User
 
 
@@ -162,3 +163,35 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     await manager_phone.page.select_option(f"{first} select[name^=product]", flag)
     await manager_phone.page.wait_for_selector(f"{first} [name^=packs]")
     await assert_fits(manager_phone.page, "delivery")
+
+
+async def test_the_forecast_suggests_an_order_in_whole_casiers(api: Api, devices: Devices) -> None:
+    bar = await api.bar()
+    beer = await api.product(bar, "Flag", par_level=120)
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}/stock-items/{beer}",
+        headers=bar.owner.headers,
+        json={"base_unit": "bouteille", "packs": [{"name": "casier", "size": 24}]},
+    )
+    assert r.status_code == 200, r.text
+    sales = weekly_demand(28, seed=1, level=12.0)
+    await give_past(api.server, bar, {beer: (restocked(sales, 4), sales)})
+    forecast = (
+        await api.http.get(
+            f"/api/bars/{bar.id}/forecast", headers=bar.owner.headers, params={"horizon_days": 14}
+        )
+    ).json()
+    suggested = next(p for p in forecast["products"] if p["product_id"] == beer)
+    qty = suggested["suggested_order_qty"]
+    assert qty > 0
+    casiers = -(-qty // 24)
+
+    manager = await api.member(bar, "manager")
+    tablet = await devices.open(manager, viewport=TABLET, ready="#stock-table")
+    await tablet.page.click('a.tab[href="#/forecast"]')
+    card = tablet.page.locator(f'.forecast-card[data-product-id="{beer}"]')
+    await card.wait_for()
+    assert await card.locator(".suggested").text_content() == str(qty)
+    assert await card.locator(".suggested-packs").text_content() == (
+        f"{casiers} × casier ({casiers * 24})"
+    )

@@ -10,6 +10,7 @@ import { t, tn, number, locale } from "../i18n.js";
 import { h, replace } from "../ui.js";
 import { api, uuid4, ApiError } from "../api.js";
 import { problemText } from "../errors.js";
+import { loadShelf } from "./shelf.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const HORIZONS = [7, 14, 28];
@@ -116,8 +117,17 @@ function cover(product) {
   return { kind: "watch", text: whole < 1 ? t("forecast.cover_today") : tn("forecast.lasts_days", whole) };
 }
 
-function card(product) {
+/** "order 2 × casier": a suggestion in the largest pack of the product's own stock item, rounded up. */
+function inWholePacks(qty, packs) {
+  const pack = [...(packs || [])].filter((p) => p.size > 1).sort((a, b) => b.size - a.size)[0];
+  if (!pack || qty <= 0) return null;
+  const n = Math.ceil(qty / pack.size);
+  return t("forecast.in_packs", { n: number(n), pack: pack.name, units: number(n * pack.size) });
+}
+
+function card(product, packs = null) {
   const urgent = product.suggested_order_qty > 0;
+  const ordered = inWholePacks(product.suggested_order_qty, packs);
   const status = cover(product);
   return h("article", { class: `forecast-card${urgent ? " urgent" : ""}`, dataset: { productId: product.product_id, cover: status.kind } },
     h("header", {},
@@ -128,7 +138,8 @@ function card(product) {
       h("div", {}, h("dt", { class: "key ss" }, t("forecast.safety_stock")), h("dd", { class: "ss" }, number(product.safety_stock))),
       h("div", {}, h("dt", { class: "key rop" }, t("forecast.reorder_point")), h("dd", { class: "rop" }, number(product.reorder_point))),
       h("div", {}, h("dt", {}, t("forecast.suggested")), h("dd", { class: "suggested" },
-        product.suggested_order_qty > 0 ? number(product.suggested_order_qty) : t("forecast.no_order")))),
+        product.suggested_order_qty > 0 ? number(product.suggested_order_qty) : t("forecast.no_order")),
+        ordered ? h("dd", { class: "suggested-packs" }, ordered) : null)),
     demandChart(product),
     stockGauge(product));
 }
@@ -148,8 +159,11 @@ function render(container) {
   async function load() {
     status.hidden = false;
     status.textContent = t("forecast.loading");
+    let shelf = null;
     try {
-      data = await api.get(`/api/bars/${store.bar.id}/forecast?horizon_days=${horizon}&include_history=true`);
+      [data, shelf] = await Promise.all([
+        api.get(`/api/bars/${store.bar.id}/forecast?horizon_days=${horizon}&include_history=true`),
+        loadShelf().catch(() => null)]); // packs are a bonus: the forecast shows without them
     } catch (err) {
       if (!alive) return;
       status.textContent = problemText(err);
@@ -159,7 +173,8 @@ function render(container) {
     status.hidden = true;
     const products = [...data.products].sort((a, b) =>
       (a.days_until_stockout ?? Infinity) - (b.days_until_stockout ?? Infinity) || a.name.localeCompare(b.name));
-    replace(list, products.length ? products.map(card) : h("p", { class: "muted" }, t("forecast.empty")));
+    const packs = new Map((shelf?.items || []).map((i) => [i.id, i.packs])); // a product's own item has its id
+    replace(list, products.length ? products.map((p) => card(p, packs.get(p.product_id))) : h("p", { class: "muted" }, t("forecast.empty")));
     createButton.disabled = !products.some((p) => p.suggested_order_qty > 0);
   }
 
