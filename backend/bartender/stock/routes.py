@@ -17,22 +17,24 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from bartender.deps import ConnDep, ManagerDep, MemberDep, RuntimeDep
 from bartender.live import polling
 from bartender.stock import service
-from bartender.stock.schemas import (
-    CountIn,
+from bartender.stock.responses import (
     CountOut,
-    DeliveryIn,
     DeliveryOut,
     MovementsOut,
-    ProductIn,
-    ProductOut,
-    ProductPatch,
-    ProductsOut,
-    SaleIn,
     SaleOut,
     SalesPage,
     StatsToday,
     StockPoll,
     VoidedSaleOut,
+)
+from bartender.stock.schemas import (
+    CountIn,
+    DeliveryIn,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    ProductsOut,
+    SaleIn,
     VoidIn,
 )
 
