@@ -53,7 +53,7 @@ class SubscriptionDeleteIn(Input):
 
 class WebhookIn(Input):
     url: Url
-    events: Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=4)]
+    events: Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=16)]
 
 
 class WebhookCreated(msgspec.Struct):
