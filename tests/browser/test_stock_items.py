@@ -72,8 +72,11 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     await page.fill("#item-form input[name=name]", "Whisky")
     await page.fill("#item-form input[name=base_unit]", "cl")
     await page.click("#add-pack")
-    await page.fill("#item-form input[name=pack_name]", "bouteille")
-    await page.fill("#item-form input[name=pack_size]", "70")
+    await page.fill("#item-form .pack-name", "bouteille")
+    await page.click("#item-form button[type=submit]")  # a pack with no size: refused beside it
+    await page.wait_for_selector('#item-form .pack-size[aria-invalid="true"]')
+    assert (await page.text_content("#item-form .pack-row .field-error") or "").strip()
+    await page.fill("#item-form .pack-size", "70")
     await page.click("#item-form button[type=submit]")
     await page.wait_for_selector('#items-feedback[data-outcome="ok"]')
     await page.wait_for_selector("#items-table th:text-is('Whisky')")
@@ -82,11 +85,11 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     await page.click("#edit-recipe")
     await page.select_option("#recipe-form select[name=recipe_product]", glass)
     whisky = await page.locator(
-        "#recipe-form select[name=component_item] option", has_text="Whisky (cl)"
+        "#recipe-form .component-item option", has_text="Whisky (cl)"
     ).get_attribute("value")
     assert whisky
-    await page.select_option("#recipe-form select[name=component_item]", whisky)
-    await page.fill("#recipe-form input[name=component_qty]", "4")
+    await page.select_option("#recipe-form .component-item", whisky)
+    await page.fill("#recipe-form .component-qty", "4")
     await page.click("#recipe-form button[type=submit]")
     await page.wait_for_selector('#items-feedback[data-outcome="ok"]:has-text("Whisky (verre)")')
     recipes = (await api.http.get(f"/api/bars/{bar.id}/recipes", headers=bar.owner.headers)).json()[

@@ -27,6 +27,7 @@ function render(container) {
   const recipeEditor = h("div", { id: "recipe-editor" });
   let shelf = { items: [], recipes: new Map() };
   let open = true;
+  let rowsMade = 0; // pack and component rows get unique names: a refusal finds its input
 
   async function reload() {
     try {
@@ -57,9 +58,10 @@ function render(container) {
 
   // ---------- one item and its packs ----------
   function packRow(pack = null) {
+    const key = ++rowsMade;
     const row = h("div", { class: "row pack-row" },
-      h("label", { class: "field" }, h("span", {}, t("items.pack_name")), h("input", { name: "pack_name", maxlength: 60, value: pack?.name || "" })),
-      h("label", { class: "field small" }, h("span", {}, t("items.pack_size")), h("input", { name: "pack_size", type: "number", min: 1, max: 100000, inputmode: "numeric", value: pack?.size ?? "" })),
+      h("label", { class: "field" }, h("span", {}, t("items.pack_name")), h("input", { name: `pack_name-${key}`, class: "pack-name", maxlength: 60, value: pack?.name || "" })),
+      h("label", { class: "field small" }, h("span", {}, t("items.pack_size")), h("input", { name: `pack_size-${key}`, class: "pack-size", type: "number", min: 1, max: 100000, inputmode: "numeric", value: pack?.size ?? "" })),
       h("button", { type: "button", class: "ghost", "aria-label": t("items.remove_pack"), onclick: () => row.remove() }, "✕"));
     return row;
   }
@@ -87,15 +89,14 @@ function render(container) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearErrors(form);
+      // packs[i] of the body is the i-th filled pack row
+      const filled = [...packs.children].map((row) => [row.querySelector(".pack-name"), row.querySelector(".pack-size")])
+        .filter(([name, size]) => name.value.trim() || size.value !== "");
       const body = {
         name: form.elements.name.value.trim(), base_unit: form.elements.base_unit.value.trim(),
         low_threshold: intOf(form.elements.low_threshold) ?? 0, par_level: intOf(form.elements.par_level) ?? 0,
-        packs: [...packs.children].map((row) => ({ name: row.querySelector("[name=pack_name]").value.trim(), size: intOf(row.querySelector("[name=pack_size]")) }))
-          .filter((p) => p.name || p.size !== null),
+        packs: filled.map(([name, size]) => ({ name: name.value.trim(), size: intOf(size) })),
       };
-      // packs[i] of the body is the i-th filled pack row
-      const filled = [...packs.children].filter((row) => row.querySelector("[name=pack_name]").value.trim() || row.querySelector("[name=pack_size]").value !== "");
-      filled.forEach((row, i) => { row.dataset.index = String(i); });
       try {
         if (item) await api.patch(`/api/bars/${bar}/stock-items/${item.id}`, body);
         else await api.post(`/api/bars/${bar}/stock-items`, body);
@@ -104,17 +105,9 @@ function render(container) {
         replace(editor, buttons());
         await reload();
       } catch (err) {
-        const names = {};
-        filled.forEach((row, i) => {
-          row.querySelector("[name=pack_name]").name = `pack_name-${i}`;
-          row.querySelector("[name=pack_size]").name = `pack_size-${i}`;
-          Object.assign(names, { [`packs[${i}].name`]: `pack_name-${i}`, [`packs[${i}].size`]: `pack_size-${i}` });
-        });
+        const names = { packs: filled[0]?.[0].name };
+        filled.forEach(([name, size], i) => Object.assign(names, { [`packs[${i}].name`]: name.name, [`packs[${i}].size`]: size.name }));
         showErrors(form, err, { summary: message, names });
-        filled.forEach((row) => {
-          row.querySelector("[name^=pack_name]").name = "pack_name";
-          row.querySelector("[name^=pack_size]").name = "pack_size";
-        });
       }
     });
     replace(editor, form);
@@ -125,10 +118,10 @@ function render(container) {
   function componentRow(component = null) {
     const row = h("div", { class: "row component-row" },
       h("label", { class: "field" }, h("span", {}, t("items.component")),
-        h("select", { name: "component_item" }, h("option", { value: "" }, "—"),
+        h("select", { name: `component_item-${++rowsMade}`, class: "component-item" }, h("option", { value: "" }, "—"),
           shelfItems(shelf).map((i) => h("option", { value: i.id, selected: i.id === component?.stock_item_id }, `${i.name} (${i.base_unit})`)))),
       h("label", { class: "field small" }, h("span", {}, t("items.component_qty")),
-        h("input", { name: "component_qty", type: "number", min: 1, max: 100000, inputmode: "numeric", value: component?.qty ?? "" })),
+        h("input", { name: `component_qty-${rowsMade}`, class: "component-qty", type: "number", min: 1, max: 100000, inputmode: "numeric", value: component?.qty ?? "" })),
       h("button", { type: "button", class: "ghost", "aria-label": t("items.remove_component"), onclick: () => row.remove() }, "✕"));
     return row;
   }
@@ -160,10 +153,6 @@ function render(container) {
       if (!product.value) { message.dataset.outcome = "error"; message.textContent = t("items.recipe_pick"); product.focus(); return; }
       const rows = [...components.children].filter((row) => row.querySelector("select").value);
       const body = { components: rows.map((row) => ({ stock_item_id: row.querySelector("select").value, qty: intOf(row.querySelector("input")) })) };
-      rows.forEach((row, i) => {
-        row.querySelector("select").name = `component_item-${i}`;
-        row.querySelector("input").name = `component_qty-${i}`;
-      });
       try {
         const result = (await request("PUT", `/api/bars/${bar}/products/${product.value}/recipe`, body)).body;
         message.dataset.outcome = "ok";
@@ -171,8 +160,9 @@ function render(container) {
         replace(recipeEditor, recipeButton());
         await reload();
       } catch (err) {
-        const names = { components: "component_item-0" };
-        rows.forEach((_, i) => Object.assign(names, { [`components[${i}].stock_item_id`]: `component_item-${i}`, [`components[${i}].qty`]: `component_qty-${i}` }));
+        const names = { components: rows[0]?.querySelector("select").name };
+        rows.forEach((row, i) => Object.assign(names, {
+          [`components[${i}].stock_item_id`]: row.querySelector("select").name, [`components[${i}].qty`]: row.querySelector("input").name }));
         showErrors(form, err, { summary: message, names });
       }
     });
