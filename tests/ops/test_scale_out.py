@@ -131,3 +131,36 @@ async def test_two_instances_behind_nginx_lose_nothing_through_sigterm_and_kill_
         nginx.close()
         a.close()
         b.close()
+
+
+@pytest.mark.slow
+async def test_nginx_retries_a_refused_connect_even_for_a_post(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Issue 12.18: with `proxy_next_upstream_tries 1` every request nginx sent to a stopped
+    instance was a 502. Nothing reached that instance, so the shipped config retries the
+    other one, POSTs included: no 502 while one of the two is down."""
+    live = Instance({"DATABASE_URL": database_url, "BARTENDER_FORECAST_WORKERS": "0"})
+    down = Instance({})  # never started: its port refuses connections
+    nginx = Nginx(tmp_path, (down.port, live.port))
+    try:
+        live.start()
+        await asyncio.to_thread(live.wait_ready)
+        nginx.start()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+            plan = await prepare(session, nginx.base_url, 1, stock=100)
+            bar, product = next(iter(plan.bars.items()))
+            statuses = []
+            for _ in range(20):  # one at a time: least_conn then alternates the two
+                async with session.post(
+                    f"{nginx.base_url}/api/bars/{bar}/sales",
+                    headers={"Authorization": f"Bearer {plan.token}"},
+                    json={"id": str(uuid.uuid4()), "items": [{"product_id": product, "qty": 1}]},
+                ) as r:
+                    statuses.append(r.status)
+        assert statuses == [201] * 20, statuses
+        assert "Connection refused" in nginx.errors()  # the dead one was tried, and skipped
+    finally:
+        nginx.close()
+        live.close()
+        down.close()
