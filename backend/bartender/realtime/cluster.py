@@ -50,15 +50,17 @@ PRESSURE_LAG, PRESSURE_BACKLOG = "_lag_ms", "_backlog"
 
 
 CLIENT_NAME_PREFIX = "bt-inst-"
-COUNTS_REWRITE_TICKS = 30
-# Count the bar's sockets on the live instances (KEYS: ours first); take a place if under cap.
+SOCKETS_SYNC_TICKS = 30
+SOCKETS_TTL_S = 60
+# Count the bar's sockets on the live instances (KEYS: their socket sets for the bar, ours
+# first); under the cap, add this socket (ARGV[1]) to ours.
 RESERVE = """
 local total = 0
 for _, key in ipairs(KEYS) do
-  total = total + math.max(0, tonumber(redis.call('HGET', key, ARGV[1]) or '0'))
+  total = total + redis.call('HLEN', key)
 end
 if total >= tonumber(ARGV[2]) then return 0 end
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HSET', KEYS[1], ARGV[1], 1)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
@@ -66,6 +68,10 @@ return 1
 
 def _instance_key(instance_id: str) -> str:
     return f"{PREFIX}inst:{instance_id}"
+
+
+def _sockets_key(instance_id: str, bar_id: uuid.UUID) -> str:
+    return f"{PREFIX}socks:{instance_id}:{bar_id}"
 
 
 def _mode_key(bar_id: uuid.UUID) -> str:
@@ -123,8 +129,9 @@ class ClusterLink:
             client_name=CLIENT_NAME_PREFIX + instance_id,  # how the others see we are alive
         )
         self._reserve = self.redis.register_script(RESERVE)
-        self._rewrite_in = 0  # exchanges until the socket counts are rewritten whole
+        self._sync_in = 0  # ticks until this instance's socket sets are synced whole
         self._releases: set[asyncio.Task[None]] = set()
+        self._synced_bars: set[uuid.UUID] = set()
         self.healthy = False
         self._heartbeat_ttl_s = heartbeat_ttl_s
         self._history_len = history_len
@@ -166,7 +173,7 @@ class ClusterLink:
         await self.redis.ping()
 
     def _failed(self, what: str, exc: BaseException) -> None:
-        self._rewrite_in = 0  # counts changed while Redis was away: rewrite them whole
+        self._sync_in = 0  # sockets came and went while Redis was away: sync them whole
         if self.healthy:
             log.warning("Redis unavailable (%s: %s); serving from this process alone", what, exc)
         self.healthy = False
@@ -177,20 +184,13 @@ class ClusterLink:
     ) -> ClusterView | None:
         """Publish this instance's counts and pressure; read the others'. None: Redis down."""
         now = time.time()
-        # the socket counts are kept by `reserve`/`release` as they happen; rewriting them
-        # whole from a tick's snapshot would erase places taken since that snapshot (and let
-        # more in than the cap), so that is done only now and then, to correct any drift
-        rewrite = self._rewrite_in <= 0 or not self.healthy
-        mine: dict[str, str] = {}
-        if rewrite:
-            mine = {str(bar): str(n) for bar, n in counts.items() if n > 0}
+        mine = {str(bar): str(n) for bar, n in counts.items() if n > 0}
         mine[PRESSURE_LAG] = str(round(lag_ms, 1))
         mine[PRESSURE_BACKLOG] = str(backlog)
         key = _instance_key(self.instance_id)
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
-                if rewrite:
-                    pipe.delete(key)
+                pipe.delete(key)
                 pipe.hset(key, mapping=mine)  # type: ignore[arg-type]
                 pipe.expire(key, max(1, round(self._heartbeat_ttl_s)))
                 pipe.zadd(INSTANCES, {self.instance_id: now})
@@ -208,7 +208,6 @@ class ClusterLink:
         if not self.healthy:
             log.info("Redis available: sharing counts, modes and history")
         self.healthy = True
-        self._rewrite_in = COUNTS_REWRITE_TICKS if rewrite else self._rewrite_in - 1
         view = ClusterView(leader=all(self.instance_id < other for other in others))
         for report in reports:
             for name, value in report.items():
@@ -229,34 +228,66 @@ class ClusterLink:
         names = {c.get("name", "") for c in clients}
         return [n[len(CLIENT_NAME_PREFIX) :] for n in names if n.startswith(CLIENT_NAME_PREFIX)]
 
-    async def reserve(self, bar_id: uuid.UUID, cap: int) -> bool | None:
-        """Take a place on the bar if the live instances together hold fewer than `cap`
-        sockets on it; None when Redis does not answer (the caller decides alone)."""
+    async def reserve(self, bar_id: uuid.UUID, cap: int, socket_id: str) -> bool | None:
+        """Add the socket to this instance's set for the bar if the live instances together
+        hold fewer than `cap` sockets on it; None when Redis does not answer (the caller
+        decides alone). Sets, not counters: a sync can drop what is stale without erasing a
+        place taken meanwhile."""
         try:
             others = [i for i in await self.live_instances() if i != self.instance_id]
-            keys = [_instance_key(i) for i in (self.instance_id, *others)]
-            taken = await self._reserve(
-                keys=keys, args=[str(bar_id), cap, max(1, round(self._heartbeat_ttl_s))]
-            )
+            keys = [_sockets_key(i, bar_id) for i in (self.instance_id, *others)]
+            taken = await self._reserve(keys=keys, args=[socket_id, cap, SOCKETS_TTL_S])
         except (RedisError, OSError) as exc:
             self._failed("reserve", exc)
             return None
         return bool(taken)
 
-    def release(self, bar_id: uuid.UUID) -> None:
-        """A socket left the bar: give its place back (best effort; the periodic rewrite of
-        the counts corrects a lost one)."""
+    def release(self, bar_id: uuid.UUID, socket_id: str) -> None:
+        """A socket left the bar: give its place back (best effort; the periodic sync
+        removes one whose release was lost)."""
         if not self.healthy:
             return
-        task = asyncio.create_task(self._release(bar_id))
+        task = asyncio.create_task(self._release(bar_id, socket_id))
         self._releases.add(task)
         task.add_done_callback(self._releases.discard)
 
-    async def _release(self, bar_id: uuid.UUID) -> None:
+    async def _release(self, bar_id: uuid.UUID, socket_id: str) -> None:
         try:
-            await self.redis.hincrby(_instance_key(self.instance_id), str(bar_id), -1)
+            await self.redis.hdel(_sockets_key(self.instance_id, bar_id), socket_id)
         except (RedisError, OSError) as exc:
             self._failed("release", exc)
+
+    async def sync_sockets(self, held: dict[uuid.UUID, set[str]]) -> None:
+        """Once per tick: keep this instance's socket sets alive; now and then (and after
+        Redis was away) make them exactly `held` (what this process holds, places being
+        taken included), adding what is missing and removing only what is stale."""
+        full = self._sync_in <= 0
+        self._sync_in = SOCKETS_SYNC_TICKS if full else self._sync_in - 1
+        bars = list(set(held) | (self._synced_bars if full else set()))
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for bar in bars:
+                    key = _sockets_key(self.instance_id, bar)
+                    if full:
+                        pipe.hkeys(key)
+                    pipe.expire(key, SOCKETS_TTL_S)
+                replies = await pipe.execute() if bars else []
+            if full:
+                stored = {bar: set(replies[2 * i]) for i, bar in enumerate(bars)}
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for bar in bars:
+                        key = _sockets_key(self.instance_id, bar)
+                        stale = stored[bar] - held.get(bar, set())
+                        missing = held.get(bar, set()) - stored[bar]
+                        if stale:
+                            pipe.hdel(key, *stale)
+                        if missing:
+                            pipe.hset(key, mapping=dict.fromkeys(missing, 1))
+                            pipe.expire(key, SOCKETS_TTL_S)
+                    await pipe.execute()
+                self._synced_bars = set(held)
+        except (RedisError, OSError) as exc:
+            self._failed("sockets", exc)
 
     # -- modes ---------------------------------------------------------------------------
     async def publish_modes(

@@ -1,4 +1,5 @@
 """The /ws hub of one process: sockets, per-bar rooms, fan-out, and who may stay subscribed.
+(Reading one socket's frames is realtime/session.py.)
 
 Delivery rules (docs/realtime.md):
 - The stock feed hands us every committed stock transaction of every bar, in seq order per
@@ -19,12 +20,10 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Coroutine
 
 from bartender.accounts.tokens import Tokens
 from bartender.bars.access import MembershipCache
-from bartender.errors import Unauthenticated
 from bartender.live import queries
 from bartender.live.catalog import CatalogVersions
 from bartender.live.feed import StockEvent, StockFeed
@@ -32,7 +31,7 @@ from bartender.live.modes import POLL, ModeBoard
 from bartender.observe.metrics import NOTIFY_LAG, SLOW_CONSUMER_SNAPSHOTS
 from bartender.realtime import protocol
 from bartender.realtime.cluster import ClusterLink
-from bartender.realtime.connection import AsgiSocket, Client
+from bartender.realtime.connection import Client
 from bartender.realtime.control import Overrides
 from bartender.realtime.policy import AdaptivePolicy, Pressure
 from bartender.realtime.replay import Replay, stock_frame
@@ -41,8 +40,6 @@ from bartender.realtime.switching import ModeSwitch
 from bartender.settings import Settings
 
 log = logging.getLogger("bartender.realtime")
-
-BAD_FRAMES_PER_MINUTE = 20  # docs/protocol.md, websocket rule 6 (`forbidden` counts too)
 
 
 class Hub:
@@ -76,6 +73,7 @@ class Hub:
         self.loop_lag_ms = 0.0
         self._ticker: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()  # tasks kept alive until done
+        self._reserving: dict[uuid.UUID, set[str]] = {}  # places being taken in Redis
         self.stopping = False
         feed.subscribe(self._on_stock)
         listener = feed.listener
@@ -139,100 +137,8 @@ class Hub:
             "send_queue_depth_max": max((len(c.queue) for c in self.clients if c.queue), default=0),
         }
 
-    # -- one socket ----------------------------------------------------------------------
-    async def serve(self, socket: AsgiSocket) -> None:
-        """Run one /ws connection from accept to close."""
-        await socket.accept()
-        if self.stopping:
-            await socket.close(code=protocol.CLOSE_RESTARTING, reason="server restarting")
-            return
-        client = await self._authenticate(socket)
-        if client is None:
-            return
-        self.clients.add(client)
-        client.enqueue(protocol.ready(client.user_id))
-        try:
-            await self._read(client)
-        finally:
-            self.clients.discard(client)
-            for bar_id in list(client.subs):
-                self._unsubscribe(client, bar_id)
-            client.closed = True
-            client.cancel_expiry()
-            if client.writer is not None:
-                client.writer.cancel()
-
-    async def _receive_text(self, socket: AsgiSocket) -> str | bytes | None:
-        """The next frame's text (bytes for a binary frame); None when the socket ended.
-        An oversize frame closes the socket with 1009 (and ends it here)."""
-        message = await socket.receive()
-        if message["type"] != "websocket.receive":
-            return None
-        text = message.get("text")
-        data = text if text is not None else message.get("bytes") or b""
-        if len(data) > self.settings.ws_max_frame_bytes:
-            await socket.close(code=protocol.CLOSE_TOO_BIG, reason="frame too large")
-            return None
-        return data
-
-    async def _authenticate(self, socket: AsgiSocket) -> Client | None:
-        try:
-            async with asyncio.timeout(self.settings.ws_auth_timeout_s):
-                data = await self._receive_text(socket)
-        except TimeoutError:
-            await socket.close(code=protocol.CLOSE_AUTH_TIMEOUT, reason="no auth in time")
-            return None
-        if data is None:
-            return None
-        decoded = protocol.decode(data) if isinstance(data, str) else None
-        if not isinstance(decoded, protocol.Auth):
-            await socket.close(code=protocol.CLOSE_UNAUTHENTICATED, reason="auth first")
-            return None
-        try:
-            claims = self.tokens.access_claims(decoded.token)
-        except Unauthenticated:
-            await socket.close(code=protocol.CLOSE_UNAUTHENTICATED, reason="bad token")
-            return None
-        client = Client(socket, self, claims.user_id, claims.session_id)
-        # the socket lives as long as its token (docs/protocol.md): then 4401, and the client
-        # reconnects with a fresh one
-        delay = max(0.0, claims.expires_at - time.time())
-        client.expiry = asyncio.get_running_loop().call_later(
-            delay, self.close_soon, client, protocol.CLOSE_UNAUTHENTICATED, "token expired"
-        )
-        return client
-
-    async def _read(self, client: Client) -> None:
-        bad_frames: deque[float] | None = None  # created on the first bad frame (memory)
-        while not client.closed:
-            data = await self._receive_text(client.socket)
-            if data is None:
-                return
-            decoded = protocol.decode(data) if isinstance(data, str) else None
-            bad = False
-            if decoded is None or isinstance(decoded, protocol.Auth):
-                client.enqueue(protocol.BAD_MESSAGE)
-                bad = True
-            elif isinstance(decoded, protocol.Ping):
-                client.enqueue(protocol.pong(decoded.t))
-            elif isinstance(decoded, protocol.Subscribe):
-                bad = not await self._subscribe(client, decoded)
-            else:
-                self._unsubscribe(client, decoded.bar_id)
-            if bad:
-                # bad frames and `forbidden` answers share one budget: probing bars one is
-                # not a member of costs database work, as garbage costs parsing
-                now = time.monotonic()
-                if bad_frames is None:
-                    bad_frames = deque()
-                bad_frames.append(now)
-                while bad_frames and bad_frames[0] < now - 60:
-                    bad_frames.popleft()
-                if len(bad_frames) > BAD_FRAMES_PER_MINUTE:
-                    await client.close(protocol.CLOSE_POLICY, "too many bad messages")
-                    return
-
-    async def _subscribe(self, client: Client, message: protocol.Subscribe) -> bool:
+    # -- subscriptions (realtime/session.py reads the frames) -----------------------------
+    async def subscribe(self, client: Client, message: protocol.Subscribe) -> bool:
         """Subscribe (or re-subscribe) the socket to a bar; False when refused (`forbidden`).
         Re-subscribing replays from the given `since` (the client may have lost what this
         socket sent), never doubling a frame still queued."""
@@ -243,39 +149,47 @@ class Hub:
             return False
         await self.catalog.seq(bar_id)  # warm: `mode` messages carry it
         replacing = bar_id in client.subs  # a re-subscribe keeps its place
-        if not replacing and not await self._take_place(bar_id):
+        if not replacing and not await self._take_place(bar_id, _socket_id(client)):
             await client.close(protocol.CLOSE_TOO_MANY, "too many connections for this bar")
             return True
         if client.closed:  # went away while the place was taken
             if not replacing and self.cluster is not None:
-                self.cluster.release(bar_id)
+                self.cluster.release(bar_id, _socket_id(client))
             return True
-        self._unsubscribe(client, bar_id, release=False)
+        self.unsubscribe(client, bar_id, release=False)
         sub = Subscription(client, bar_id, last_seq=message.since)
         self.rooms.setdefault(bar_id, set()).add(sub)
         client.subs[bar_id] = sub
         client.resync(sub, snapshot=message.since is None, then_mode=True)
         return True
 
-    async def _take_place(self, bar_id: uuid.UUID) -> bool:
+    async def _take_place(self, bar_id: uuid.UUID, socket_id: str) -> bool:
         """Whether one more socket fits the bar's cap (BARTENDER_WS_MAX_PER_BAR, counted over
         every instance). The caller adds the subscription with no await after this: sockets
         arriving together cannot all pass before any of them is counted."""
         cap = self.settings.ws_max_connections_per_bar
         if self.cluster is not None and self.cluster.healthy:
-            taken = await self.cluster.reserve(bar_id, cap)  # atomic across instances
+            # atomic across instances; counted in this process's sync while it is pending
+            reserving = self._reserving.setdefault(bar_id, set())
+            reserving.add(socket_id)
+            try:
+                taken = await self.cluster.reserve(bar_id, cap, socket_id)
+            finally:
+                reserving.discard(socket_id)
+                if not reserving:
+                    del self._reserving[bar_id]
             if taken is not None:
                 return taken and len(self.rooms.get(bar_id, ())) < cap
         # alone, or Redis is down: this process's sockets, plus the others' as last reported
         return self.connections(bar_id) < cap
 
-    def _unsubscribe(self, client: Outbox, bar_id: uuid.UUID, *, release: bool = True) -> None:
+    def unsubscribe(self, client: Outbox, bar_id: uuid.UUID, *, release: bool = True) -> None:
         sub = client.subs.pop(bar_id, None)
         if sub is None:
             return
         client.drop_bar(bar_id)
         if release and self.cluster is not None:
-            self.cluster.release(bar_id)
+            self.cluster.release(bar_id, _socket_id(client))
         room = self.rooms.get(bar_id)
         if room is not None:
             room.discard(sub)
@@ -345,7 +259,7 @@ class Hub:
         for sub in list(self.rooms.get(bar_id, ())):
             client = sub.client
             if client.user_id == user_id:
-                self._unsubscribe(client, bar_id)
+                self.unsubscribe(client, bar_id)
                 client.enqueue(protocol.forbidden(bar_id))
 
     def _on_session_revoked(self, session_id: str) -> None:
@@ -405,3 +319,15 @@ class Hub:
     async def tick(self) -> None:
         counts = {bar: len(subs) for bar, subs in self.rooms.items()}
         await self.switch.tick(counts, Pressure(self.loop_lag_ms, self.backlog()))
+        if self.cluster is not None and self.cluster.healthy:
+            held = {
+                bar: {_socket_id(sub.client) for sub in subs} for bar, subs in self.rooms.items()
+            }
+            for bar, pending in self._reserving.items():
+                held.setdefault(bar, set()).update(pending)
+            await self.cluster.sync_sockets(held)
+
+
+def _socket_id(client: Outbox) -> str:
+    """This socket's name in the shared per-bar socket sets (unique while it is open)."""
+    return f"{id(client):x}"

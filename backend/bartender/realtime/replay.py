@@ -56,10 +56,18 @@ class Replay:
             known.update((e.seq, stock_frame(e)) for e in events)
         elif self.cluster is not None and self.cluster.healthy:
             known.update(await self.cluster.history_since(bar_id, since))
-        if since + 1 not in known and state.seq - since <= self.ledger_span:
+        in_ledger = state.seq - since <= self.ledger_span
+        if since + 1 not in known and in_ledger:
             # not in any history (a bar this process has not followed): the ledger
             known.update(await self._ledger(bar_id, since, state.seq))
-        return sub.go_live(since, known, reach=state.seq)
+            return sub.go_live(since, known, reach=state.seq)
+        frames = sub.go_live(since, known, reach=state.seq)
+        if frames is None and in_ledger:
+            # the shared history has a hole (an instance died before writing its batch):
+            # the ledger has every transaction; a snapshot is the last resort
+            known.update(await self._ledger(bar_id, since, state.seq))
+            frames = sub.go_live(since, known, reach=state.seq)
+        return frames
 
     async def _ledger(self, bar_id: uuid.UUID, since: int, upto: int) -> dict[int, str]:
         rows = await queries.ledger_range(self.feed.pool, bar_id, since, upto)

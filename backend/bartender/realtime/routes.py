@@ -16,7 +16,7 @@ from litestar.types import HTTPResponseStartEvent, Receive, Scope, Send
 
 from bartender.accounts.schemas import Input
 from bartender.deps import MemberDep, RuntimeDep
-from bartender.realtime import control
+from bartender.realtime import control, session
 from bartender.realtime.connection import AsgiSocket
 from bartender.runtime import Runtime
 
@@ -34,7 +34,7 @@ async def live_stock(scope: Scope, receive: Receive, send: Send) -> None:
         return
     rt: Runtime = scope["app"].state.rt
     assert rt.hub is not None
-    await rt.hub.serve(AsgiSocket(receive, send))
+    await session.serve(rt.hub, AsgiSocket(receive, send))
 
 
 class LiveModeIn(Input):
