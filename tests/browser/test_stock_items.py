@@ -42,6 +42,13 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
         json={"base_unit": "bouteille", "packs": [{"name": "casier", "size": 24}]},
     )
     assert r.status_code == 200, r.text
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/stock-items",
+        headers=bar.owner.headers,
+        json={"name": "Citron vert", "base_unit": "pièce"},
+    )
+    assert r.status_code == 201, r.text
+    lime = r.json()["id"]
     manager = await api.member(bar, "manager")
     staff = await api.member(bar, "staff")
 
@@ -68,6 +75,15 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     await page.click('a.tab[href="#/items"]')
     await page.wait_for_selector("#items-table tbody tr")
     assert await item_row_stock(page, "Flag") == "240 bouteille · 10 × casier"
+    # an item that is no product is retired here (a product's own item follows its product)
+    flag_row = page.locator(f'#items-table tr[data-item-id="{flag}"]')
+    assert await flag_row.get_by_role("button", name="Deactivate").count() == 0
+    await (
+        page.locator(f'#items-table tr[data-item-id="{lime}"]')
+        .get_by_role("button", name="Deactivate")
+        .click()
+    )
+    await page.wait_for_selector(f'#items-table tr.inactive[data-item-id="{lime}"]')
     await page.click("#new-item")
     await page.fill("#item-form input[name=name]", "Whisky")
     await page.fill("#item-form input[name=base_unit]", "cl")
@@ -102,8 +118,9 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     # one bottle delivered as a pack: 70 cl, 17 glasses (2 cl stay in the bottle)
     await page.click('a.tab[href="#/delivery"]')
     await page.select_option(f"{first} select[name^=product]", whisky)
-    # the glass is not restocked itself: its whisky bottle is
+    # the glass is not restocked itself: its whisky bottle is; a retired item is not offered
     assert await page.locator(f'{first} option[value="{glass}"]').count() == 0
+    assert await page.locator(f'{first} option[value="{lime}"]').count() == 0
     await page.fill(f"{first} input[name^=packs]", "1")
     await page.click("#delivery-form button[type=submit]")
     await page.wait_for_selector('#delivery-feedback[data-outcome="ok"]')

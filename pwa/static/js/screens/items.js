@@ -45,7 +45,7 @@ function render(container) {
     replace(table,
       h("thead", {}, h("tr", {}, ["product.name", "items.base_unit", "stock.stock", "items.packs", "product.low_threshold", "product.par_level", ""]
         .map((k) => h("th", { scope: "col" }, k ? t(k) : "")))),
-      h("tbody", {}, shelfItems(shelf).map((item) => h("tr", { dataset: { itemId: item.id, stock: String(item.stock) } },
+      h("tbody", {}, listed().map((item) => h("tr", { class: item.active ? "" : "inactive", dataset: { itemId: item.id, stock: String(item.stock) } },
         h("th", { scope: "row" }, item.name),
         h("td", { "data-label": t("items.base_unit") }, item.base_unit),
         h("td", { class: "num stock", "data-label": t("stock.stock") }, inPacks(item, item.stock)),
@@ -53,7 +53,27 @@ function render(container) {
         h("td", { class: "num", "data-label": t("product.low_threshold") }, number(item.low_threshold)),
         h("td", { class: "num", "data-label": t("product.par_level") }, number(item.par_level)),
         h("td", { class: "actions" },
-          h("button", { type: "button", class: "ghost", onclick: () => editItem(item) }, t("common.edit")))))));
+          h("button", { type: "button", class: "ghost", onclick: () => editItem(item) }, t("common.edit")),
+          // a product's own item follows its product (Products screen); other items are retired here
+          store.products.has(item.id) ? null : h("button", { type: "button", class: "ghost", onclick: () => setActive(item, !item.active) },
+            item.active ? t("product.deactivate") : t("product.activate")))))));
+  }
+
+  /** Active items first (those a delivery or count offers), then retired ones to bring back. */
+  function listed() {
+    const retired = shelf.items.filter((i) => !i.active && !store.products.has(i.id));
+    return [...shelfItems(shelf), ...retired.sort((a, b) => a.name.localeCompare(b.name))];
+  }
+
+  async function setActive(item, active) {
+    try {
+      await api.patch(`/api/bars/${bar}/stock-items/${item.id}`, { active });
+      message.dataset.outcome = "ok";
+      message.textContent = t("common.saved");
+      await reload();
+    } catch (err) {
+      showErrors(editor, err, { summary: message });
+    }
   }
 
   // ---------- one item and its packs ----------
