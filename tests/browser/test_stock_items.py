@@ -171,6 +171,16 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     await phone.wait_stock(flag, 221, within_ms=3000)
     await other.wait_stock(glass, 5, within_ms=3000)  # 21 cl: 5 glasses of 4 cl
 
+    # the stock items screen follows sales made on a phone
+    await page.click('a.tab[href="#/items"]')
+    await page.wait_for_selector(f'#items-table tr[data-item-id="{whisky}"][data-stock="21"]')
+    await phone.sell(flag)
+    await phone.sell(glass, 2)
+    await page.wait_for_selector(
+        f'#items-table tr[data-item-id="{whisky}"][data-stock="13"]', timeout=3000
+    )
+    assert await item_row_stock(page, "Flag") == "220 bouteille · 9 × casier + 4"
+
     # the stock items screen fits a phone, with 44 px targets
     manager_phone = await devices.open(manager, viewport=PHONE)
     await go(manager_phone, "items")
