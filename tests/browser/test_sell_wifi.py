@@ -94,7 +94,7 @@ async def test_no_answer_sends_the_sale_to_the_outbox_and_the_app_opens_from_cac
     # the whole API stalls: reopening the app shows the shell and the last known stock at once
     release_api = await stall(phone.context, "**/api/**")
     await page.reload()
-    await phone.wait_stock(bock, 10, within_ms=10_000)
+    await phone.wait_stock(bock, 10, within_ms=20_000)
     await release_api()
     await release()
     await page.wait_for_selector("#pending-badge", state="hidden", timeout=40_000)
