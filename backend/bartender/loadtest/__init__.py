@@ -10,7 +10,7 @@ are retried with the same id on a transport error or a 5xx, like the PWA outbox.
 Reports one JSON line on stdout (figures, status counts, thresholds), a digest on stderr, and
 optionally a per-second CSV (--csv) and a PNG plot (--plot, matplotlib: the `plot` extra).
 Thresholds (--threshold sale_p95_ms<500 --threshold errors<1% ...) fail the run with exit 1;
-by default lost==0 and duplicated==0. Usage errors exit 2.
+by default lost==0, duplicated==0 and errors<5%. Usage errors exit 2.
 
 Two hosts can share one run: `--prepare plan.json` makes the account and bars; then
 `--plan plan.json --role sockets` on one host and `--plan plan.json --role sales` on another.

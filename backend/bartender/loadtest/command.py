@@ -29,7 +29,9 @@ from bartender.loadtest.targets import Plan, ReferenceDriver, SaleDriver, prepar
 from bartender.loadtest.thresholds import Threshold, evaluate, parse_threshold
 
 MAX_CLIENTS, MAX_RATE, MAX_DURATION_S = 20_000, 2000, 600
-DEFAULT_THRESHOLDS = ("lost==0", "duplicated==0")
+# without --threshold: nothing lost or doubled, and a run where sales or sockets mostly
+# failed is not a pass (a sales-only run measures no deliveries)
+DEFAULT_THRESHOLDS = ("lost==0", "duplicated==0", "errors<5%")
 # every figure a threshold may name (the numeric ones of a run's summary)
 METRICS = frozenset(
     {
@@ -280,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error("one of --url, --spawn or --plan is required")
     try:
         stages = stages_from(args)
-        names = args.threshold or (DEFAULT_THRESHOLDS if args.role != "sales" else ())
+        names = args.threshold or [
+            t for t in DEFAULT_THRESHOLDS if args.role != "sales" or t.startswith("errors")
+        ]
         thresholds = [parse_threshold(t, METRICS) for t in names]
         if args.url:
             describe_target(args.url, args.allow_remote)
