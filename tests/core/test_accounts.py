@@ -224,6 +224,16 @@ class TestThrottle:
             await self.login(api, attacker.email, PASSWORD, "203.0.113.4"), 429, "too_many_attempts"
         )
 
+    async def test_ended_windows_are_pruned(self, api: Api) -> None:
+        pool, throttle = api.server.rt.pool, api.server.rt.throttle
+        await pool.execute(
+            "INSERT INTO login_failures VALUES ('ip:192.0.2.9', now() - interval '1 day', 9)"
+        )
+        throttle.prune_every = 1
+        await self.login(api, "nobody@example.com", "wrong-wrong", "203.0.113.5")
+        keys = {r["key"] for r in await pool.fetch("SELECT key FROM login_failures")}
+        assert keys == {"email:nobody@example.com|ip:203.0.113.5", "ip:203.0.113.5"}
+
 
 class TestThrottleBehindUntrustedPeer:
     @pytest.fixture

@@ -36,6 +36,8 @@ ON CONFLICT (key) DO UPDATE SET
                         ELSE f.window_start END
 """
 CLEAR = "DELETE FROM login_failures WHERE key = $1"
+# Windows that ended: an attacker spraying emails would otherwise grow the table for ever.
+PRUNE = "DELETE FROM login_failures WHERE window_start + make_interval(secs => $1) <= now()"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -77,6 +79,8 @@ class LoginThrottle:
         self.window = float(settings.login_window_s)
         self.max_pair = settings.login_max_failures_per_email
         self.max_address = settings.login_max_failures_per_address
+        self.prune_every = 256  # failures recorded by this process between two prunes
+        self._recorded = 0
 
     @staticmethod
     def keys(email: str, address: str) -> tuple[str, str]:
@@ -94,6 +98,9 @@ class LoginThrottle:
     async def failed(self, conn: asyncpg.Connection, email: str, address: str) -> None:
         for key in self.keys(email, address):
             await conn.execute(RECORD_FAILURE, key, self.window)
+        self._recorded += 1
+        if self._recorded % self.prune_every == 0:
+            await conn.execute(PRUNE, self.window)
 
     async def succeeded(self, conn: asyncpg.Connection, email: str, address: str) -> None:
         await conn.execute(CLEAR, self.keys(email, address)[0])
