@@ -263,7 +263,7 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="EXPR",
         help=f"fail (exit 1) unless it holds, e.g. sale_p95_ms<500 errors<1%% lost==0 "
-        f"(repeatable; default {' '.join(DEFAULT_THRESHOLDS)})",
+        f"(repeatable; default {' '.join(DEFAULT_THRESHOLDS).replace('%', '%%')})",
     )
     p.add_argument("--server-pid", type=int, action="append", help="measure its RSS and CPU")
     p.add_argument("--connect-concurrency", type=int, default=100)
