@@ -74,6 +74,8 @@ def _loadtest(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[s
 
 
 def test_usage_errors_exit_2_and_a_remote_target_needs_allow_remote() -> None:
+    helped = _loadtest("--help")
+    assert helped.returncode == 0 and "--allow-remote" in helped.stdout, helped.stderr
     remote = _loadtest("--url", "http://192.0.2.10:8000", "--clients", "1", "--bars", "1")
     assert remote.returncode == 2 and "--allow-remote" in remote.stderr
     bad = _loadtest("--url", "http://127.0.0.1:1", "--threshold", "latency<5")
