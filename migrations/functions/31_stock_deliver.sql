@@ -23,6 +23,9 @@ BEGIN
         RETURN;
     END IF;
     replayed := false;
+    IF p_request ? 'containers' THEN  -- empties handed back (43_stock_empties.sql)
+        PERFORM bt_delivery_lock_empties(p_bar_id, p_request);
+    END IF;
 
     -- inactive products may still be restocked
     FOR r IN SELECT * FROM bt_lock_lines(p_bar_id, p_request -> 'items', 'items', 'qty') LOOP
@@ -57,6 +60,10 @@ BEGIN
         'id', v_id, 'bar_id', p_bar_id, 'seq', v_seq, 'items', v_items,
         'supplier', v_supplier, 'reference', v_reference, 'created_at', bt_ts(v_now),
         'actor_id', p_actor_id, 'stock', v_stock);
+    IF p_request ? 'containers' THEN
+        body := body || jsonb_build_object('containers',
+            bt_delivery_empties(p_bar_id, v_id, v_seq, p_actor_id, v_now, p_request));
+    END IF;
     PERFORM bt_store_response(p_bar_id, v_id, body);
     PERFORM bt_after_stock_change(p_bar_id, v_seq, 'delivery', v_id, v_stock);
 END $$;

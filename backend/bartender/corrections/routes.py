@@ -11,9 +11,15 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from bartender.corrections import service
+from bartender.corrections import empties, service
 from bartender.corrections.schemas import (
+    BalancesOut,
+    ContainerIn,
+    ContainerOut,
+    ContainersOut,
     DecisionIn,
+    EmptiesRefundIn,
+    EmptiesRefundOut,
     ReturnIn,
     ReturnOut,
     ReturnsOut,
@@ -101,3 +107,23 @@ class CorrectionsController(Controller):
         conn: ConnDep,
     ) -> Response[ReturnOut]:
         return _raw(await service.decide_return(conn, manager, return_id, False, data.note))
+
+    @post("/containers", status_code=HTTP_201_CREATED)
+    async def create_container(
+        self, data: JSONBody[ContainerIn], manager: ManagerDep, conn: ConnDep
+    ) -> Response[ContainerOut]:
+        return _raw(await empties.create_container(conn, manager, data), HTTP_201_CREATED)
+
+    @get("/containers")
+    async def list_containers(self, member: MemberDep, conn: ConnDep) -> Response[ContainersOut]:
+        return _raw(await empties.list_containers(conn, member))
+
+    @post("/empties/refunds", status_code=HTTP_201_CREATED)
+    async def refund_empties(
+        self, data: JSONBody[EmptiesRefundIn], member: MemberDep, conn: ConnDep
+    ) -> Response[EmptiesRefundOut]:
+        return _created_or_replayed(await empties.refund(conn, member, data))
+
+    @get("/empties/balance")
+    async def empties_balance(self, manager: ManagerDep, conn: ConnDep) -> Response[BalancesOut]:
+        return _raw(await empties.balance(conn, manager))

@@ -153,3 +153,64 @@ class ReturnOut(msgspec.Struct):
 
 class ReturnsOut(msgspec.Struct):
     returns: list[ReturnOut]
+
+
+class ContainerContent(Input):
+    stock_item_id: uuid.UUID
+    qty: Annotated[int, msgspec.Meta(ge=1, le=1000)]  # how many of the item one container holds
+
+
+class ContainerIn(Input, omit_defaults=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    deposit: Annotated[int, msgspec.Meta(ge=0, le=1_000_000_000)]  # bar's minor unit
+    contents: Annotated[list[ContainerContent], msgspec.Meta(max_length=50)] = []
+
+
+class ContainerOut(msgspec.Struct):
+    id: str
+    name: str
+    deposit: int
+    empties_item_id: str  # the stock item of this container's empties
+    empties: int
+    contents: list[dict[str, object]]
+
+
+class ContainersOut(msgspec.Struct):
+    containers: list[ContainerOut]
+
+
+class EmptiesLine(Input):
+    container_id: uuid.UUID
+    qty: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+
+
+class EmptiesRefundIn(Input):
+    id: uuid.UUID
+    items: Annotated[list[EmptiesLine], msgspec.Meta(min_length=1, max_length=20)]
+
+
+class EmptiesRefundOut(msgspec.Struct):
+    id: str
+    bar_id: str
+    seq: int
+    items: list[dict[str, object]]
+    refund: int
+    currency: str
+    created_at: str
+    actor_id: str
+    empties: list[dict[str, object]]
+    stock: list[StockChange]
+
+
+class SupplierBalance(msgspec.Struct):
+    supplier: str
+    container_id: str
+    name: str
+    full_in: int
+    empties_out: int
+    balance: int  # the supplier's containers still at the bar
+    value: int  # balance * deposit: what the bar owes the depot (negative: the depot owes)
+
+
+class BalancesOut(msgspec.Struct):
+    suppliers: list[SupplierBalance]

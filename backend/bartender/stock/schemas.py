@@ -93,11 +93,20 @@ class DeliveryLine(ItemQuantity, omit_defaults=True):
     qty: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
 
 
+class DeliveryContainers(Input, omit_defaults=True):
+    """Issue 16 (consignes): full containers received and empties handed back, per container."""
+
+    container_id: uuid.UUID
+    full_in: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
+    empties_out: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
+
+
 class DeliveryIn(Input, omit_defaults=True):
     id: uuid.UUID
     items: Annotated[list[DeliveryLine], msgspec.Meta(min_length=1, max_length=50)]
     supplier: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     reference: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    containers: Annotated[list[DeliveryContainers], msgspec.Meta(max_length=20)] | None = None
 
 
 class VoidIn(Input):
