@@ -193,6 +193,15 @@ async def test_ten_casiers_in_one_line_and_glasses_until_the_bottle_runs_out(
     await manager_phone.page.select_option(f"{first} select[name^=product]", flag)
     await manager_phone.page.wait_for_selector(f"{first} [name^=packs]")
     await assert_fits(manager_phone.page, "delivery")
+    # in French too (longer labels)
+    await manager_phone.page.click("#lang-switch")
+    await manager_phone.page.locator("html[lang='fr']").wait_for(state="attached")
+    for screen, ready in (("items", "#items-table tbody tr"), ("count", f"[name=tenths-{whisky}]")):
+        await go(manager_phone, screen)
+        await manager_phone.page.wait_for_selector(ready)
+        await assert_fits(manager_phone.page, f"{screen} (fr)")
+    tenths = manager_phone.page.locator(f"label:has([name=tenths-{whisky}]) span")
+    assert await tenths.text_content() == "Dixièmes"
 
 
 async def test_the_forecast_suggests_an_order_in_whole_casiers(api: Api, devices: Devices) -> None:
