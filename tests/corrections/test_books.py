@@ -6,6 +6,8 @@ every stock item's stock is the sum of its base-unit ledger and never negative, 
 product's stock is the sum of its ledger and its availability, seq is gapless and counts the
 transactions that moved stock, receipt numbers are gapless, a replay returns the stored body,
 no sale line is returned beyond what it sold, and refunds are the line price times quantity.
+A second property follows containers' empties (refunds, deliveries with empties handed back,
+breakage) and each supplier's balance.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bartender.corrections.empties import BALANCE
 from tests.support import clone_template_sync
 
 SIMPLE = 3  # products that are their own stock item, in both bars
@@ -276,3 +279,114 @@ async def _play(url: str, ops: list) -> None:
 @given(ops=st.lists(op, min_size=1, max_size=30))
 def test_books_balance_with_waste_transfers_and_returns(property_db: str, ops: list) -> None:
     asyncio.run(_play(property_db, ops))
+
+
+SUPPLIERS = ["Solibra", "Brassivoire"]
+empties_op = st.one_of(
+    st.tuples(st.just("refund"), st.integers(0, 1), st.integers(1, 5), st.just(0)),
+    st.tuples(st.just("deliver"), st.integers(0, 1), st.integers(0, 4), st.integers(0, 6)),
+    st.tuples(st.just("break"), st.integers(0, 1), st.integers(1, 3), st.just(0)),
+)
+
+
+async def _play_empties(url: str, ops: list) -> None:
+    """The empties each container has == refunds - handed back - broken (and its ledger), and
+    each supplier's balance == full containers delivered - empties handed back to them."""
+    conn = await asyncpg.connect(url)
+    try:
+        user = await conn.fetchval(
+            "INSERT INTO users (email, name, password_hash) VALUES ($1, 'P', 'x') RETURNING id",
+            f"{uuid.uuid4()}@p.test",
+        )
+        bar = await conn.fetchval(
+            "INSERT INTO bars (name, currency, timezone) VALUES ('E', 'XOF', 'Africa/Abidjan') "
+            "RETURNING id"
+        )
+        await conn.execute(
+            "INSERT INTO memberships (bar_id, user_id, role) VALUES ($1, $2, 'owner')", bar, user
+        )
+        flag = await conn.fetchval(
+            "INSERT INTO products (bar_id, name, price) VALUES ($1, 'Flag', 600) RETURNING id", bar
+        )
+        containers = [
+            json.loads(
+                await conn.fetchval(
+                    "SELECT bt_create_container($1, $2::jsonb)::text",
+                    bar,
+                    json.dumps(
+                        {
+                            "name": n,
+                            "deposit": d,
+                            "contents": [{"stock_item_id": str(flag), "qty": q}],
+                        }
+                    ),
+                )
+            )
+            for n, d, q in (("Bouteille", 100, 1), ("Casier", 2000, 24))
+        ]
+        empties = [0, 0]
+        balance: dict[tuple[str, str], int] = {}
+        for kind, c, a, b in ops:
+            cid = containers[c]["id"]
+            if kind == "refund":
+                fn, request = "bt_empties_refund", {"items": [{"container_id": cid, "qty": a}]}
+            elif kind == "deliver":
+                fn, request = (
+                    "bt_deliver",
+                    {
+                        "supplier": SUPPLIERS[(a + b) % 2],
+                        "items": [{"product_id": str(flag), "qty": 1 + a}],
+                        "containers": [{"container_id": cid, "full_in": a, "empties_out": b}],
+                    },
+                )
+            else:
+                fn, request = (
+                    "bt_waste",
+                    {
+                        "kind": "breakage",
+                        "items": [{"stock_item_id": containers[c]["empties_item_id"], "qty": a}],
+                    },
+                )
+            try:
+                await conn.fetchrow(
+                    f"SELECT replayed, body::text FROM {fn}($1, $2, $3)",
+                    bar,
+                    user,
+                    json.dumps({"id": str(uuid.uuid4()), **request}),
+                )
+            except asyncpg.PostgresError as exc:
+                assert exc.sqlstate == "BTI01" and kind in ("deliver", "break"), exc
+                assert empties[c] < (b if kind == "deliver" else a)
+                continue
+            if kind == "refund":
+                empties[c] += a
+            elif kind == "deliver":
+                empties[c] -= b
+                key = (SUPPLIERS[(a + b) % 2], cid)
+                balance[key] = balance.get(key, 0) + a - b
+            else:
+                empties[c] -= a
+        rows = await conn.fetch(
+            "SELECT c.id::text, i.stock, (SELECT COALESCE(sum(delta), 0) FROM item_movements m "
+            "WHERE m.stock_item_id = i.id) AS ledger FROM containers c "
+            "JOIN stock_items i ON i.id = c.empties_item_id WHERE c.bar_id = $1",
+            bar,
+        )
+        by_id = {r["id"]: (r["stock"], r["ledger"]) for r in rows}
+        assert [by_id[c["id"]] for c in containers] == [(e, e) for e in empties]
+        got = {
+            (x["supplier"], x["container_id"]): (x["balance"], x["value"])
+            for x in json.loads(await conn.fetchval(BALANCE, bar))
+        }
+        deposit = {c["id"]: c["deposit"] for c in containers}
+        assert got == {k: (v, v * deposit[k[1]]) for k, v in balance.items()}
+    finally:
+        await conn.close()
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=st.lists(empties_op, min_size=1, max_size=25))
+def test_empties_balance_per_container_and_supplier(property_db: str, ops: list) -> None:
+    asyncio.run(_play_empties(property_db, ops))
