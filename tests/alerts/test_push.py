@@ -352,3 +352,14 @@ async def test_instance_killed_mid_send_the_alert_is_still_delivered_once(
     assert push.token == browser.token
     assert push.payload == expected(bar, flag, "Flag", "low_stock", 4, 5)
     assert len(push_service.pushes) == 1
+
+
+async def test_alerts_cursor_must_be_ascii_digits(api: Api) -> None:
+    """`"³".isdigit()` is true but int() refuses it: the cursor check once let it through (500)."""
+    bar = await api.bar()
+    for cursor in ("³", "١٢", "12a", "9" * 19):
+        r = await api.http.get(
+            f"/api/bars/{bar.id}/alerts", params={"before": cursor}, headers=bar.owner.headers
+        )
+        assert r.status_code == 400, (cursor, r.text)
+        assert r.json()["type"] == "invalid_request"

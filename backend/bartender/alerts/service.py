@@ -21,7 +21,7 @@ from bartender.alerts.schemas import (
     WebhookIn,
     WebhookOut,
 )
-from bartender.bars.access import ROLE_RANK, Member
+from bartender.bars.access import ROLE_RANK, Manager, Owner
 from bartender.errors import Forbidden, InvalidRequest, NotFound
 
 ROLES_IN = "SELECT bar_id, role FROM memberships WHERE user_id = $1 AND bar_id = ANY ($2::uuid[])"
@@ -151,9 +151,8 @@ async def unsubscribe(
 
 
 async def create_webhook(
-    conn: asyncpg.Connection, member: Member, data: WebhookIn, allow_http: bool
+    conn: asyncpg.Connection, member: Owner, data: WebhookIn, allow_http: bool
 ) -> WebhookCreated:
-    member.require("owner")
     check_url(data.url, "url", allow_http)
     events: list[str] = list(dict.fromkeys(data.events))
     secret = secrets.token_urlsafe(32)  # 32 random bytes, shown once
@@ -165,28 +164,26 @@ async def create_webhook(
     )
 
 
-async def list_webhooks(conn: asyncpg.Connection, member: Member) -> list[WebhookOut]:
-    member.require("owner")
+async def list_webhooks(conn: asyncpg.Connection, member: Owner) -> list[WebhookOut]:
     return [WebhookOut(**dict(r)) for r in await conn.fetch(LIST_WEBHOOKS, member.bar_id)]
 
 
-async def delete_webhook(conn: asyncpg.Connection, member: Member, webhook_id: uuid.UUID) -> None:
-    member.require("owner")
+async def delete_webhook(conn: asyncpg.Connection, member: Owner, webhook_id: uuid.UUID) -> None:
     if await conn.execute(DELETE_WEBHOOK, member.bar_id, webhook_id) == "DELETE 0":
         raise NotFound("No such webhook in this bar.")
 
 
 def _parse_cursor(cursor: str) -> int:
-    if not cursor.isdigit() or len(cursor) > 18:
+    # isdigit() alone admits non-ASCII digits ("³"), which int() rejects: a 500 before.
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:
         raise _invalid("before", "not a cursor from `next`")
     return int(cursor)
 
 
 async def list_alerts(
-    conn: asyncpg.Connection, member: Member, limit: int, before: str | None
+    conn: asyncpg.Connection, member: Manager, limit: int, before: str | None
 ) -> bytes:
-    """The bar's alerts feed, newest first, as JSON bytes."""
-    member.require("manager")
+    """The bar's alerts feed, newest first, as JSON bytes (the caller is checked at the edge)."""
     rows = await conn.fetch(
         ALERTS_PAGE, member.bar_id, _parse_cursor(before) if before else None, limit + 1
     )
