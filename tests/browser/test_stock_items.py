@@ -234,3 +234,13 @@ async def test_the_forecast_suggests_an_order_in_whole_casiers(api: Api, devices
     assert await card.locator(".suggested-packs").text_content() == (
         f"{casiers} × casier ({casiers * 24})"
     )
+
+    # the delivery drafted from it is in casiers too
+    await tablet.page.click("#forecast-create-delivery")
+    line = tablet.page.locator(f'#forecast-delivery .line-row[data-product-id="{beer}"]')
+    assert await line.locator(f"[name=packs-{beer}]").input_value() == str(casiers)
+    assert await line.locator(f"[name=pack-{beer}]").input_value() == "casier"
+    await line.locator("[name=qty]").fill("3")
+    await tablet.page.click("#forecast-delivery-submit")
+    await tablet.page.wait_for_selector('#forecast-delivery-feedback[data-outcome="ok"]')
+    assert (await api.stock(bar))[beer] == 4 + casiers * 24 + 3

@@ -10,7 +10,7 @@ import { t, tn, number, locale } from "../i18n.js";
 import { h, replace } from "../ui.js";
 import { api, uuid4, ApiError } from "../api.js";
 import { problemText } from "../errors.js";
-import { loadShelf } from "./shelf.js";
+import { loadShelf, packFields, readQuantity, quantityBody } from "./shelf.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const HORIZONS = [7, 14, 28];
@@ -155,6 +155,7 @@ function render(container) {
     HORIZONS.map((n) => h("option", { value: n, selected: n === horizon }, t("forecast.days", { n }))));
   const createButton = h("button", { type: "button", class: "primary", id: "forecast-create-delivery", disabled: true }, t("forecast.create_delivery"));
   let alive = true;
+  let items = new Map(); // stock items by id: a product's own item has its id (and its packs)
 
   async function load() {
     status.hidden = false;
@@ -173,9 +174,25 @@ function render(container) {
     status.hidden = true;
     const products = [...data.products].sort((a, b) =>
       (a.days_until_stockout ?? Infinity) - (b.days_until_stockout ?? Infinity) || a.name.localeCompare(b.name));
-    const packs = new Map((shelf?.items || []).map((i) => [i.id, i.packs])); // a product's own item has its id
-    replace(list, products.length ? products.map((p) => card(p, packs.get(p.product_id))) : h("p", { class: "muted" }, t("forecast.empty")));
+    items = new Map((shelf?.items || []).map((i) => [i.id, i]));
+    replace(list, products.length ? products.map((p) => card(p, items.get(p.product_id)?.packs)) : h("p", { class: "muted" }, t("forecast.empty")));
     createButton.disabled = !products.some((p) => p.suggested_order_qty > 0);
+  }
+
+  const draftItem = (id) => items.get(id) || { packs: [] };
+
+  /** A suggestion as a delivery line: in whole packs of the product's item when it has packs. */
+  function draftLine(p) {
+    const item = draftItem(p.product_id);
+    const pack = [...item.packs].filter((k) => k.size > 1).sort((a, b) => b.size - a.size)[0];
+    const units = h("input", { type: "number", name: "qty", min: 0, max: 100000, inputmode: "numeric", value: pack ? "" : p.suggested_order_qty });
+    if (!pack) return h("div", { class: "line-row", dataset: { productId: p.product_id } }, h("label", { class: "field" }, h("span", {}, p.name), units));
+    const holder = h("span", { class: "pack-fields" });
+    packFields(holder, item, p.product_id);
+    holder.querySelector("input").value = String(Math.ceil(p.suggested_order_qty / pack.size));
+    return h("div", { class: "line-row", dataset: { productId: p.product_id } },
+      h("strong", { class: "line-name" }, p.name), holder,
+      h("label", { class: "field small" }, h("span", {}, t("shelf.units_of", { unit: item.base_unit })), units));
   }
 
   function openDraft() {
@@ -185,9 +202,7 @@ function render(container) {
     replace(draft,
       h("h2", {}, t("forecast.draft_title")),
       h("p", { class: "muted" }, t("forecast.draft_hint")),
-      h("div", { class: "lines" }, suggested.map((p) => h("div", { class: "line-row", dataset: { productId: p.product_id } },
-        h("label", { class: "field" }, h("span", {}, p.name),
-          h("input", { type: "number", name: "qty", min: 0, max: 100000, inputmode: "numeric", value: p.suggested_order_qty }))))),
+      h("div", { class: "lines" }, suggested.map(draftLine)),
       h("div", { class: "row" },
         h("label", { class: "field" }, h("span", {}, t("delivery.supplier")), h("input", { name: "supplier", maxlength: 200 })),
         h("label", { class: "field" }, h("span", {}, t("delivery.reference")), h("input", { name: "reference", maxlength: 100 }))),
@@ -197,9 +212,11 @@ function render(container) {
         h("button", { type: "submit", class: "primary", id: "forecast-delivery-submit" }, t("delivery.submit"))));
     draft.onsubmit = async (event) => {
       event.preventDefault();
-      const items = [...draft.querySelectorAll(".line-row")]
-        .map((row) => ({ product_id: row.dataset.productId, qty: Number(row.querySelector("input").value) }))
-        .filter((item) => Number.isInteger(item.qty) && item.qty > 0);
+      const items = [...draft.querySelectorAll(".line-row")].map((row) => {
+        const id = row.dataset.productId;
+        const quantity = readQuantity(draftItem(id), row, id, row.querySelector("[name=qty]"));
+        return quantity && quantity.total > 0 ? { product_id: id, ...quantityBody(quantity, "qty") } : null;
+      }).filter(Boolean);
       if (!items.length) { message.dataset.outcome = "error"; message.textContent = t("delivery.empty"); return; }
       const body = { id: requestId, items };
       if (draft.supplier.value.trim()) body.supplier = draft.supplier.value.trim();
