@@ -7,6 +7,7 @@ import "./delivery.js";
 import "./forecast.js";
 import "./count.js";
 import "./sales.js";
+import "./corrections.js";
 import "./ledger.js";
 import "./products.js";
 import "./items.js";
