@@ -17,8 +17,10 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_at timestamptz;
     v_level_moves boolean;
+    v_item_moves boolean;
     v_has_webhooks boolean;
     v_crossings jsonb;
+    v_item_crossings jsonb;
     v_alerts jsonb := '[]';
     v_events jsonb := '[]';
     v_bar_name text;
@@ -34,9 +36,15 @@ BEGIN
                                        FROM jsonb_array_elements(p_changes) AS e))
                  AND p.bar_id = p_bar_id
                  AND bt_alert_moves(p.stock, p.low_threshold, p.alert_level)),
+           -- stock items that are not a product's own item (those alert as their product):
+           -- the whisky in cl, the limes; found through this seq's item ledger rows
+           EXISTS (SELECT 1 FROM item_movements m JOIN stock_items i ON i.id = m.stock_item_id
+                   WHERE m.bar_id = p_bar_id AND m.seq = p_seq
+                     AND bt_alert_moves(i.stock, i.low_threshold, i.alert_level)
+                     AND NOT EXISTS (SELECT 1 FROM products x WHERE x.id = i.id)),
            EXISTS (SELECT 1 FROM webhooks w WHERE w.bar_id = p_bar_id AND w.active)
-    INTO v_level_moves, v_has_webhooks;
-    IF NOT v_level_moves AND NOT v_has_webhooks THEN
+    INTO v_level_moves, v_item_moves, v_has_webhooks;
+    IF NOT v_level_moves AND NOT v_item_moves AND NOT v_has_webhooks THEN
         RETURN;
     END IF;
     v_at := clock_timestamp();
@@ -63,17 +71,43 @@ BEGIN
         FROM moved WHERE alert_level > 0;
     END IF;
 
+    IF v_item_moves THEN
+        WITH moved AS (
+            UPDATE stock_items i
+            SET alert_level = bt_alert_level(i.stock, i.low_threshold)
+            FROM item_movements m
+            WHERE m.bar_id = p_bar_id AND m.seq = p_seq AND i.id = m.stock_item_id
+              AND bt_alert_moves(i.stock, i.low_threshold, i.alert_level)
+              AND NOT EXISTS (SELECT 1 FROM products x WHERE x.id = i.id)
+              AND (bt_alert_level(i.stock, i.low_threshold) = 0 OR m.delta < 0)
+            RETURNING i.id, i.name, i.stock, i.low_threshold, i.alert_level
+        )
+        -- an item's alert names the item where a product's names the product (product_id is
+        -- the item's id: every receiver keeps working) and says so in `stock_item_id`
+        SELECT jsonb_agg(jsonb_build_object('product_id', id, 'stock_item_id', id, 'name', name,
+                                            'stock', stock, 'low_threshold', low_threshold,
+                                            'level', alert_level)
+                         ORDER BY id)
+        INTO v_item_crossings
+        FROM moved WHERE alert_level > 0;
+        IF v_item_crossings IS NOT NULL THEN
+            v_crossings := COALESCE(v_crossings, '[]') || v_item_crossings;
+        END IF;
+    END IF;
+
     IF v_crossings IS NOT NULL THEN
         SELECT name INTO v_bar_name FROM bars WHERE id = p_bar_id;
         WITH a AS (
-            INSERT INTO alerts (bar_id, product_id, kind, product_name, stock, low_threshold, seq, at)
-            SELECT p_bar_id, x.product_id,
+            INSERT INTO alerts (bar_id, product_id, stock_item_id, kind, product_name, stock,
+                                low_threshold, seq, at)
+            SELECT p_bar_id, x.product_id, x.stock_item_id,
                    CASE WHEN x.level = 2 THEN 'out_of_stock' ELSE 'low_stock' END,
                    x.name, x.stock, x.low_threshold, p_seq, v_at
             FROM jsonb_to_recordset(v_crossings)
-                 AS x(product_id uuid, name text, stock integer, low_threshold integer, level integer)
-            ORDER BY x.product_id
-            RETURNING n, id, kind, product_id, product_name, stock, low_threshold
+                 AS x(product_id uuid, stock_item_id uuid, name text, stock integer,
+                      low_threshold integer, level integer)
+            ORDER BY x.stock_item_id NULLS FIRST, x.product_id
+            RETURNING n, id, kind, product_id, stock_item_id, product_name, stock, low_threshold
         )
         -- the Web Push payload (contract) plus bar_name, which the notification shows
         SELECT jsonb_agg(jsonb_build_object(
@@ -81,7 +115,9 @@ BEGIN
                    'payload', jsonb_build_object(
                        'type', kind, 'bar_id', p_bar_id, 'bar_name', v_bar_name,
                        'product_id', product_id, 'product_name', product_name,
-                       'stock', stock, 'low_threshold', low_threshold))
+                       'stock', stock, 'low_threshold', low_threshold)
+                   || CASE WHEN stock_item_id IS NULL THEN '{}'::jsonb
+                           ELSE jsonb_build_object('stock_item_id', stock_item_id) END)
                    ORDER BY n)
         INTO v_alerts FROM a;
 

@@ -362,3 +362,44 @@ async def test_forecast_history_counts_what_was_sold_not_what_moved(api: Api) ->
         products = await history.active_products(conn, uuid.UUID(bar.id), now.today)
     sold = {p.id: p.sold_today for p in products}
     assert (sold[uuid.UUID(glass)], sold[uuid.UUID(bottle)]) == (3, 0)
+
+
+async def test_stock_item_low_stock_alert(api: Api) -> None:
+    """Issue 15: thresholds on stock items. Glasses take the whisky under its threshold (in
+    cl): one low_stock alert naming the item (product_id is the item's id, stock_item_id says
+    so), then out_of_stock once; a restock above re-arms it. The glass itself, whose own
+    threshold is 0, raises nothing until it is unavailable."""
+    bar = await api.bar()
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/stock-items",
+        headers=bar.owner.headers,
+        json={"name": "Whisky", "base_unit": "cl", "low_threshold": 20},
+    )
+    whisky = r.json()["id"]
+    glass = await api.product(bar, "Whisky (verre)", low_threshold=0)
+    await recipe(api, bar, glass, {whisky: 4})
+    await post(api, bar, "deliveries", {"items": [{"stock_item_id": whisky, "units": 28}]})
+    pool = api.server.rt.pool
+
+    async def alerts() -> list[tuple[str, str, int, str]]:
+        rows = await pool.fetch(
+            "SELECT kind, product_name, stock, stock_item_id FROM alerts WHERE bar_id = $1 "
+            "ORDER BY n",
+            uuid.UUID(bar.id),
+        )
+        return [(r["kind"], r["product_name"], r["stock"], str(r["stock_item_id"])) for r in rows]
+
+    assert (await api.sell(bar, {glass: 1})).status_code == 201  # 24 cl: above 20
+    assert await alerts() == []
+    assert (await api.sell(bar, {glass: 1})).status_code == 201  # 20 cl: low
+    assert (await api.sell(bar, {glass: 1})).status_code == 201  # 16 cl: already alerted
+    assert await alerts() == [("low_stock", "Whisky", 20, whisky)]
+    assert (await api.sell(bar, {glass: 4})).status_code == 201  # 0 cl
+    assert [a[0] for a in await alerts()] == ["low_stock", "out_of_stock", "out_of_stock"]
+    # the glass (own threshold 0) went out too: its alert is the product's, as before
+    kinds = {(a[1], a[0]) for a in await alerts()}
+    assert kinds == {("Whisky", "low_stock"), ("Whisky", "out_of_stock"),
+                     ("Whisky (verre)", "out_of_stock")}  # fmt: skip
+    await post(api, bar, "deliveries", {"items": [{"stock_item_id": whisky, "units": 70}]})
+    assert (await api.sell(bar, {glass: 13})).status_code == 201  # 70 -> 18: low again
+    assert (await alerts())[-1][:3] == ("low_stock", "Whisky", 18)
