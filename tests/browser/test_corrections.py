@@ -1,0 +1,77 @@
+"""The Returns & waste screen on a manager's tablet (issue 16): a staff return request is
+approved, a breakage recorded, a customer's empties refunded, and a supplier's containers
+shown; the stock changes reach a staff phone live."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.browser.devices import TABLET, Devices, live
+from tests.support import Api
+
+
+async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devices) -> None:
+    bar = await api.bar()
+    beer = await api.product(bar, "Flag", stock=20, price=600)
+    manager = await api.member(bar, "manager")
+    staff = await api.member(bar, "staff")
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/containers",
+        headers=bar.owner.headers,
+        json={
+            "name": "Casier 24",
+            "deposit": 2000,
+            "contents": [{"stock_item_id": beer, "qty": 24}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    crate = r.json()
+    sale = (await api.sell(bar, {beer: 3}, user=staff)).json()
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/sales/{sale['id']}/returns",
+        headers=staff.headers,
+        json={
+            "id": str(uuid.uuid4()),
+            "reason": "tiède",
+            "items": [{"product_id": beer, "qty": 2, "disposition": "restock"}],
+        },
+    )
+    assert r.status_code == 201 and r.json()["status"] == "pending", r.text
+
+    phone = await devices.open(staff)
+    tablet = await devices.open(manager, viewport=TABLET, ready="#stock-table")
+    await live(phone)
+    await live(tablet)
+    await phone.wait_stock(beer, 17)
+    page = tablet.page
+    await page.click('a.tab[href="#/corrections"]')
+
+    # the pending request, approved: the two bottles are back on the phone
+    item = page.locator("#returns-pending li")
+    await item.locator("button.primary").click()
+    await phone.wait_stock(beer, 19, within_ms=3000)
+    await page.wait_for_selector("#returns-pending li", state="detached")
+
+    # a breakage with a reason
+    await page.select_option("#waste-form select[name=product]", beer)
+    await page.fill("#waste-form input[name=qty]", "4")
+    await page.select_option("#waste-form select[name=kind]", "breakage")
+    await page.fill("#waste-form input[name=reason]", "casier tombé")
+    await page.click("#waste-form button[type=submit]")
+    await page.wait_for_selector('#waste-form .feedback[data-outcome="ok"]')
+    await phone.wait_stock(beer, 15, within_ms=3000)
+
+    # a customer's empty crate at the till: the deposit refunded, the empties counted
+    await page.select_option("#empties-form select[name=container]", crate["id"])
+    await page.click("#empties-form button[type=submit]")
+    await page.wait_for_selector('#empties-form .feedback[data-outcome="ok"]')
+    assert "2,000" in (await page.text_content("#empties-form .feedback") or "")
+    cell = page.locator(f'#empties-list td[data-empties="{crate["id"]}"]')
+    await cell.filter(has_text="1").wait_for()
+
+    movements = (
+        await api.http.get(
+            f"/api/bars/{bar.id}/movements?product_id={beer}", headers=bar.owner.headers
+        )
+    ).json()["movements"]
+    assert [(m["kind"], m["delta"]) for m in movements][-2:] == [("return", 2), ("breakage", -4)]
