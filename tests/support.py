@@ -7,9 +7,21 @@ import contextlib
 import dataclasses
 import inspect
 import itertools
+import os
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,6 +302,7 @@ class Api:
 
 
 def free_port() -> int:
+    """A port nothing listens on now (the one definition: import it, do not copy it)."""
     import socket
 
     with socket.socket() as s:
@@ -307,48 +320,128 @@ TEST_SERVER_ENV = {
 }
 
 
+class ServeProcess:
+    """`bartender serve` as its own process: the one way the tests start the real command (a
+    real separate server). The port is its own and kept across restarts (stop, kill -9, start
+    again); output goes to a file, not a pipe, since grandchildren (PostgreSQL, forecast
+    workers) may hold a pipe open after the server exits. `with` (sync) and `async with` start
+    it, wait until /api/ready answers 200, and stop it."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
+        unset: Iterable[str] = (),
+        preexec_fn: Callable[[], object] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.args = tuple(args)
+        inherited = {k: v for k, v in os.environ.items() if k not in set(unset)}
+        self.env = {**inherited, **TEST_SERVER_ENV, "BARTENDER_LOG_LEVEL": "WARNING", **(env or {})}
+        self.preexec_fn = preexec_fn
+        self.log = tempfile.TemporaryFile()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bartender.cli", "serve", "--port", str(self.port), *self.args],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=self.preexec_fn,
+        )
+
+    def _answers_ready(self, answer: httpx.Response | None) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"serve on {self.port} exited: {self.output()[-2000:]}")
+        return answer is not None and answer.status_code == 200
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        """Block until /api/ready answers 200 (for sync tests and fixtures)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                answer: httpx.Response | None = httpx.get(f"{self.base_url}/api/ready", timeout=2)
+            except httpx.TransportError:
+                answer = None
+            if self._answers_ready(answer):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"serve on {self.port} not ready after {timeout_s} s")
+            time.sleep(0.05)
+
+    async def ready(self, timeout_s: float = 60) -> None:
+        """Wait until /api/ready answers 200 without blocking the event loop."""
+        async with httpx.AsyncClient(timeout=2) as client:
+
+            async def check() -> bool:
+                try:
+                    answer: httpx.Response | None = await client.get(f"{self.base_url}/api/ready")
+                except httpx.TransportError:
+                    answer = None
+                return self._answers_ready(answer)
+
+            await eventually(check, within=timeout_s, every=0.05, what=f"serve on {self.port}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
+        """Signal the process and wait for it to exit (kill it past `timeout_s`); its code."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.stop(signal.SIGTERM, 15)
+        self.log.close()
+
+    def __enter__(self) -> ServeProcess:
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ServeProcess:
+        self.start()
+        try:
+            await self.ready()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
 @contextlib.asynccontextmanager
 async def spawn_server(database_url: str, **env: str) -> AsyncIterator[str]:
-    """Run `bartender serve` as its own process (a real separate server); yields its base URL."""
-    import os
-    import subprocess
-    import sys
-
-    port = free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-        env={
-            **os.environ,
-            **TEST_SERVER_ENV,
-            "DATABASE_URL": database_url,
-            "BARTENDER_LOG_LEVEL": "WARNING",
-            **env,
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"server died: {log.read().decode()[-2000:]}")
-                try:
-                    if (await client.get(f"{base}/api/ready")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("server did not become ready")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    """Run `bartender serve` as its own process on `database_url`; yields its base URL."""
+    async with ServeProcess({"DATABASE_URL": database_url, **env}) as server:
+        yield server.base_url

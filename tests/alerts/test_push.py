@@ -7,8 +7,6 @@ import asyncio
 import base64
 import dataclasses
 import os
-import signal
-import sys
 import time
 import uuid
 from typing import Any
@@ -19,7 +17,7 @@ import httpx
 from bartender.settings import Settings
 from tests.alerts.conftest import VAPID_SUB
 from tests.alerts.receivers import Browser, PushService, b64url_decode
-from tests.support import TEST_SERVER_ENV, Api, Bar, User, free_port, start_server
+from tests.support import Api, Bar, ServeProcess, User, start_server
 
 
 async def subscribe(
@@ -304,47 +302,22 @@ async def test_instance_killed_mid_send_the_alert_is_still_delivered_once(
         bar = await api.bar()
         flag = await api.product(bar, "Flag", stock=6, low_threshold=5)
         browser = await subscribe(api, bar.owner, [bar], push_service)
-        port = free_port()
-        proc = await asyncio.create_subprocess_exec(  # instance A, a real process to kill -9
-            sys.executable,
-            "-m",
-            "bartender.cli",
-            "serve",
-            "--port",
-            str(port),
-            env={
-                **os.environ,
-                **TEST_SERVER_ENV,
+        instance_a = ServeProcess(  # a real process to kill -9
+            {
                 "DATABASE_URL": database_url,
-                "BARTENDER_LOG_LEVEL": "WARNING",
                 "BARTENDER_ALLOW_HTTP_ENDPOINTS": "1",
                 "BARTENDER_VAPID_SUB": VAPID_SUB,
-            },
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            }
         )
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-                for _ in range(300):
-                    assert proc.returncode is None, "instance A died at startup"
-                    try:
-                        if (await client.get("/api/ready")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await asyncio.sleep(0.05)
-                r = await client.post(
-                    f"/api/bars/{bar.id}/sales",
-                    headers=bar.owner.headers,
-                    json={"id": str(uuid.uuid4()), "items": [{"product_id": flag, "qty": 2}]},
-                )
-                assert r.status_code == 201, r.text
+        async with instance_a, httpx.AsyncClient(base_url=instance_a.base_url) as client:
+            r = await client.post(
+                f"/api/bars/{bar.id}/sales",
+                headers=bar.owner.headers,
+                json={"id": str(uuid.uuid4()), "items": [{"product_id": flag, "qty": 2}]},
+            )
+            assert r.status_code == 201, r.text
             await asyncio.wait_for(push_service.stalled.wait(), 10)  # A is mid-send
-            proc.send_signal(signal.SIGKILL)
-            await asyncio.wait_for(proc.wait(), 10)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+            instance_a.kill()
     assert push_service.pushes == []
     async with start_server(settings):  # instance B
         [push] = await push_service.wait_for(1)

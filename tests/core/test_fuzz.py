@@ -3,10 +3,6 @@ every refusal is a problem document, and a refused request changes nothing."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -15,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import PASSWORD, TEST_SERVER_ENV, clone_template_sync, free_port
+from tests.support import PASSWORD, ServeProcess, clone_template_sync
 
 json_values = st.recursive(
     st.none()
@@ -65,65 +61,43 @@ json_values = st.recursive(
 def live(pg_admin_url: str, template_url: str) -> Iterator[dict]:
     """A separate server process on a fresh database, with a bar, a product and a manager."""
     url = clone_template_sync(pg_admin_url)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-        env={
-            **os.environ,
-            **TEST_SERVER_ENV,
-            "DATABASE_URL": url,
-            "BARTENDER_LOG_LEVEL": "WARNING",
-            "BARTENDER_LOGIN_MAX_PER_ADDRESS": "100000",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=30) as http:
-            for _ in range(600):
-                try:
-                    if http.get("/api/ready").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            email = f"fuzz-{uuid.uuid4().hex[:6]}@example.com"
-            http.post("/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "F"})
-            token = http.post(
-                "/api/auth/login", json={"email": email, "password": PASSWORD}
-            ).json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
-            bar = http.post(
-                "/api/bars",
-                headers=headers,
-                json={"name": "Fuzz", "currency": "EUR", "timezone": "Europe/Paris"},
-            ).json()["id"]
-            product = http.post(
-                f"/api/bars/{bar}/products",
-                headers=headers,
-                json={
-                    "name": "Flag",
-                    "category": "B",
-                    "price": 250,
-                    "low_threshold": 1,
-                    "par_level": 5,
-                },
-            ).json()["id"]
-            sale = str(uuid.uuid4())
-            http.post(
-                f"/api/bars/{bar}/deliveries",
-                headers=headers,
-                json={"id": str(uuid.uuid4()), "items": [{"product_id": product, "qty": 100}]},
-            )
-            http.post(
-                f"/api/bars/{bar}/sales",
-                headers=headers,
-                json={"id": sale, "items": [{"product_id": product, "qty": 1}]},
-            )
-            yield {"base": base, "headers": headers, "bar": bar, "product": product, "sale": sale}
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    env = {"DATABASE_URL": url, "BARTENDER_LOGIN_MAX_PER_ADDRESS": "100000"}
+    with ServeProcess(env) as server, httpx.Client(base_url=server.base_url, timeout=30) as http:
+        base = server.base_url
+        email = f"fuzz-{uuid.uuid4().hex[:6]}@example.com"
+        http.post("/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "F"})
+        token = http.post("/api/auth/login", json={"email": email, "password": PASSWORD}).json()[
+            "access_token"
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        bar = http.post(
+            "/api/bars",
+            headers=headers,
+            json={"name": "Fuzz", "currency": "EUR", "timezone": "Europe/Paris"},
+        ).json()["id"]
+        product = http.post(
+            f"/api/bars/{bar}/products",
+            headers=headers,
+            json={
+                "name": "Flag",
+                "category": "B",
+                "price": 250,
+                "low_threshold": 1,
+                "par_level": 5,
+            },
+        ).json()["id"]
+        sale = str(uuid.uuid4())
+        http.post(
+            f"/api/bars/{bar}/deliveries",
+            headers=headers,
+            json={"id": str(uuid.uuid4()), "items": [{"product_id": product, "qty": 100}]},
+        )
+        http.post(
+            f"/api/bars/{bar}/sales",
+            headers=headers,
+            json={"id": sale, "items": [{"product_id": product, "qty": 1}]},
+        )
+        yield {"base": base, "headers": headers, "bar": bar, "product": product, "sale": sale}
 
 
 WRITE_ENDPOINTS = [

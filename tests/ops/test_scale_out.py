@@ -23,20 +23,21 @@ import pytest
 from bartender.loadtest.client import Endpoint
 from bartender.loadtest.runner import Run, RunOptions, Stage
 from bartender.loadtest.targets import SaleDriver, prepare
-from tests.ops.cluster import Instance, Nginx
+from tests.ops.cluster import Nginx
 from tests.ops.conftest import RedisServer
+from tests.support import ServeProcess
 
 SOCKETS, BARS, RATE = 24, 4, 20.0
 HOLD_S = 24.0
 MAX_502 = 5
 
 
-async def _restart(instance: Instance, sig: int) -> float:
+async def _restart(instance: ServeProcess, sig: int) -> float:
     """Stop (SIGTERM or -9) and start again on the same port; seconds it was away."""
     stopped = time.monotonic()
     await asyncio.to_thread(instance.stop, sig)
     instance.start()
-    await asyncio.to_thread(instance.wait_ready)
+    await instance.ready()
     return time.monotonic() - stopped
 
 
@@ -49,12 +50,12 @@ async def test_two_instances_behind_nginx_lose_nothing_through_sigterm_and_kill_
         "REDIS_URL": redis_server.url,
         "BARTENDER_FORECAST_WORKERS": "0",
     }
-    a, b = Instance(env), Instance(env)
+    a, b = ServeProcess(env), ServeProcess(env)
     nginx = Nginx(tmp_path, (a.port, b.port))
     try:
         a.start()
         b.start()
-        await asyncio.gather(asyncio.to_thread(a.wait_ready), asyncio.to_thread(b.wait_ready))
+        await asyncio.gather(a.ready(), b.ready())
         nginx.start()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
             plan = await prepare(session, nginx.base_url, BARS, stock=10_000)
@@ -140,12 +141,12 @@ async def test_nginx_retries_a_refused_connect_even_for_a_post(
     """Issue 12.18: with `proxy_next_upstream_tries 1` every request nginx sent to a stopped
     instance was a 502. Nothing reached that instance, so the shipped config retries the
     other one, POSTs included: no 502 while one of the two is down."""
-    live = Instance({"DATABASE_URL": database_url, "BARTENDER_FORECAST_WORKERS": "0"})
-    down = Instance({})  # never started: its port refuses connections
+    live = ServeProcess({"DATABASE_URL": database_url, "BARTENDER_FORECAST_WORKERS": "0"})
+    down = ServeProcess({})  # never started: its port refuses connections
     nginx = Nginx(tmp_path, (down.port, live.port))
     try:
         live.start()
-        await asyncio.to_thread(live.wait_ready)
+        await live.ready()
         nginx.start()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
             plan = await prepare(session, nginx.base_url, 1, stock=100)

@@ -3,18 +3,11 @@ figure (issue 12.19: at the usual soft 1024 an instance failed every request at 
 
 from __future__ import annotations
 
-import os
 import re
 import resource
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.support import TEST_SERVER_ENV, free_port
+from tests.support import ServeProcess
 
 LOW_SOFT = 256
 
@@ -34,34 +27,15 @@ def _start_with_low_soft_limit() -> None:
 def test_serve_raises_soft_nofile_to_the_hard_limit_and_logs_it(database_url: str) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert hard > LOW_SOFT, "this test needs a hard limit above 256"
-    port = free_port()
-    log = tempfile.TemporaryFile()
-    env = {**os.environ, **TEST_SERVER_ENV, "DATABASE_URL": database_url}
-    env.pop("REDIS_URL", None)
-    env["BARTENDER_LOG_LEVEL"] = "INFO"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    server = ServeProcess(
+        {"DATABASE_URL": database_url, "BARTENDER_LOG_LEVEL": "INFO"},
+        unset=("REDIS_URL",),
         preexec_fn=_start_with_low_soft_limit,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with server:
+        assert server.proc is not None
         expected = hard if hard != resource.RLIM_INFINITY else None
-        soft = _soft_open_files(proc.pid)
+        soft = _soft_open_files(server.proc.pid)
         assert soft > LOW_SOFT and (expected is None or soft == expected)
-        log.seek(0)
-        logged = re.search(r"open files limit: (\d+)", log.read().decode())
+        logged = re.search(r"open files limit: (\d+)", server.output())
         assert logged and int(logged.group(1)) == soft
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
