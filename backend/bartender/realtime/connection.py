@@ -70,11 +70,16 @@ class Client:
         "writer",
         "closed",
         "stalled_overflows",
-        "expiry",
+        "expires_at",
     )
 
     def __init__(
-        self, socket: AsgiSocket, host: ClientHost, user_id: uuid.UUID, session_id: str | None
+        self,
+        socket: AsgiSocket,
+        host: ClientHost,
+        user_id: uuid.UUID,
+        session_id: str | None,
+        expires_at: float,
     ) -> None:
         self.socket = socket
         self.host = host
@@ -85,7 +90,7 @@ class Client:
         self.writer: asyncio.Task[None] | None = None
         self.closed = False
         self.stalled_overflows = 0
-        self.expiry: asyncio.TimerHandle | None = None  # closes the socket when its token ends
+        self.expires_at = expires_at  # unix time its access token ends: then 4401
 
     def enqueue(
         self, item: str | Resync, bar_id: uuid.UUID | None = None, seq: int | None = None
@@ -151,7 +156,6 @@ class Client:
         if self.closed:
             return
         self.closed = True
-        self.cancel_expiry()
         writer, self.writer = self.writer, None
         if writer is not None and writer is not asyncio.current_task():
             writer.cancel()
@@ -159,8 +163,3 @@ class Client:
             await self.socket.close(code=code, reason=reason)
         except Exception:  # already gone
             pass
-
-    def cancel_expiry(self) -> None:
-        if self.expiry is not None:
-            self.expiry.cancel()
-            self.expiry = None
