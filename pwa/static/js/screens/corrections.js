@@ -49,6 +49,13 @@ function operationForm(id, title, fields, submitKey, path, body, done) {
   return form;
 }
 
+/** Redraw a select's options (a live reload) without losing what the person picked. */
+function refill(select, ...options) {
+  const picked = select.value;
+  replace(select, ...options);
+  select.value = picked;
+}
+
 function render(container) {
   const bar = store.bar;
   const pending = h("div", { id: "returns-pending" });
@@ -84,7 +91,7 @@ function render(container) {
   async function loadSales() {
     try {
       const { sales } = await api.get(`/api/bars/${bar.id}/sales?limit=20`);
-      replace(saleSelect, h("option", { value: "" }, "—"), sales.filter((s) => !s.voided_at).map((s) =>
+      refill(saleSelect, h("option", { value: "" }, "—"), sales.filter((s) => !s.voided_at).map((s) =>
         h("option", { value: s.id }, `#${s.number} — ${s.items.map((l) => `${number(l.qty)} × ${productName(l.product_id)}`).join(", ")}`)));
     } catch { /* the list stays as it was; the form says why when it is used */ }
   }
@@ -92,7 +99,7 @@ function render(container) {
   async function loadEmpties() {
     try {
       const { containers } = await api.get(`/api/bars/${bar.id}/containers`);
-      replace(containerSelect, h("option", { value: "" }, "—"),
+      refill(containerSelect, h("option", { value: "" }, "—"),
         containers.map((c) => h("option", { value: c.id }, `${c.name} (${money(c.deposit, bar.currency)})`)));
       replace(empties, containers.length === 0 ? h("p", { class: "muted" }, t("corrections.no_containers")) :
         h("table", { class: "data" }, h("tbody", {}, containers.map((c) => h("tr", {},
