@@ -10,9 +10,31 @@ import pytest
 
 from bartender.forecast.history import build_series
 from bartender.forecast.models import demand_quantiles
-from bartender.forecast.policy import days_until_stockout, reorder, service_z
+from bartender.forecast.policy import Reorder, days_until_stockout, reorder, service_z
 
 FLAT_10 = np.full(60, 10.0)
+
+
+def flat_10_plan(
+    *,
+    stock: int,
+    par_level: int,
+    dispersion: float,
+    lead_time_days: int,
+    service_level: float,
+    rest_of_today: float = 0.0,
+) -> Reorder:
+    """`reorder` for 10 a day over the usual 14-day horizon: the cases below differ in the rest."""
+    return reorder(
+        stock=stock,
+        par_level=par_level,
+        rest_of_today=rest_of_today,
+        daily_mean=FLAT_10,
+        dispersion=dispersion,
+        lead_time_days=lead_time_days,
+        service_level=service_level,
+        horizon_days=14,
+    )
 
 
 def test_service_z() -> None:
@@ -24,15 +46,13 @@ def test_reorder_point_safety_stock_and_order_by_hand() -> None:
     # L = 2: mu_L = 20, sigma_L = sqrt(2 x 20) = 6.3246, z(0.95) x sigma_L = 10.40 -> SS 11
     # ROP = 20 + 11 = 31; end of today = 25 - 5 = 20 <= 31 -> order
     # T = max(par 50, 31) = 50; at arrival 20 - 20 = 0 left -> order 50
-    plan = reorder(
+    plan = flat_10_plan(
         stock=25,
         par_level=50,
         rest_of_today=5.0,
-        daily_mean=FLAT_10,
         dispersion=2.0,
         lead_time_days=2,
         service_level=0.95,
-        horizon_days=14,
     )
     assert (plan.safety_stock, plan.reorder_point, plan.suggested_order_qty) == (11, 31, 50)
     assert plan.lead_time_demand == 20.0
@@ -43,68 +63,25 @@ def test_reorder_point_safety_stock_and_order_by_hand() -> None:
 def test_order_tops_up_what_is_left_after_the_lead_time() -> None:
     # mu_L = 30 (L = 3), Poisson: sigma_L = sqrt(30) = 5.477, z(0.9) = 1.2816 -> 7.02 -> SS 8
     # ROP = 38; stock 38 at the end of today -> order; 38 - 30 = 8 left -> 60 - 8 = 52
-    plan = reorder(
-        stock=38,
-        par_level=60,
-        rest_of_today=0.0,
-        daily_mean=FLAT_10,
-        dispersion=1.0,
-        lead_time_days=3,
-        service_level=0.9,
-        horizon_days=14,
-    )
+    plan = flat_10_plan(stock=38, par_level=60, dispersion=1.0, lead_time_days=3, service_level=0.9)
     assert (plan.safety_stock, plan.reorder_point, plan.suggested_order_qty) == (8, 38, 52)
     assert plan.days_until_stockout == 3.8
 
 
 def test_no_order_above_the_reorder_point_and_never_negative() -> None:
-    plan = reorder(
-        stock=100,
-        par_level=50,
-        rest_of_today=0.0,
-        daily_mean=FLAT_10,
-        dispersion=2.0,
-        lead_time_days=2,
-        service_level=0.95,
-        horizon_days=14,
+    plan = flat_10_plan(
+        stock=100, par_level=50, dispersion=2.0, lead_time_days=2, service_level=0.95
     )
     assert plan.suggested_order_qty == 0
     # a par under the reorder point: top up to the reorder point instead (T = max(par, ROP))
-    plan = reorder(
-        stock=0,
-        par_level=5,
-        rest_of_today=0.0,
-        daily_mean=FLAT_10,
-        dispersion=2.0,
-        lead_time_days=2,
-        service_level=0.95,
-        horizon_days=14,
-    )
+    plan = flat_10_plan(stock=0, par_level=5, dispersion=2.0, lead_time_days=2, service_level=0.95)
     assert plan.reorder_point == 31 and plan.suggested_order_qty == 31
 
 
 def test_zero_lead_time_needs_no_safety_stock() -> None:
-    plan = reorder(
-        stock=3,
-        par_level=24,
-        rest_of_today=0.0,
-        daily_mean=FLAT_10,
-        dispersion=3.0,
-        lead_time_days=0,
-        service_level=0.99,
-        horizon_days=14,
-    )
+    plan = flat_10_plan(stock=3, par_level=24, dispersion=3.0, lead_time_days=0, service_level=0.99)
     assert (plan.safety_stock, plan.reorder_point, plan.suggested_order_qty) == (0, 0, 0)
-    plan = reorder(
-        stock=0,
-        par_level=24,
-        rest_of_today=0.0,
-        daily_mean=FLAT_10,
-        dispersion=3.0,
-        lead_time_days=0,
-        service_level=0.99,
-        horizon_days=14,
-    )
+    plan = flat_10_plan(stock=0, par_level=24, dispersion=3.0, lead_time_days=0, service_level=0.99)
     assert plan.suggested_order_qty == 24
 
 
