@@ -1,6 +1,6 @@
 """The Returns & waste screen on a manager's tablet (issue 16): a staff return request is
-approved, a breakage recorded, a customer's empties refunded, and a supplier's containers
-shown; the stock changes reach a staff phone live."""
+approved, a breakage recorded, a customer's empties refunded, stock sent to the manager's
+other bar; the stock changes reach a staff phone live."""
 
 from __future__ import annotations
 
@@ -38,8 +38,20 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
     )
     assert r.status_code == 201 and r.json()["status"] == "pending", r.text
 
+    # the manager also manages a second bar of the owner's: stock can be sent there
+    other = await api.bar(owner=bar.owner, name="Le Maquis")
+    other_beer = await api.product(other, "Flag")
+    r = await api.http.post(
+        f"/api/bars/{other.id}/staff",
+        headers=bar.owner.headers,
+        json={"email": manager.email, "role": "manager"},
+    )
+    assert r.status_code == 201, r.text
+
     phone = await devices.open(staff)
-    tablet = await devices.open(manager, viewport=TABLET, ready="#stock-table")
+    tablet = await devices.open(manager, viewport=TABLET, ready=".bar-list")
+    await tablet.page.click(".bar-list button >> text=Chez Test")
+    await tablet.page.wait_for_selector("#stock-table")
     await live(phone)
     await live(tablet)
     await phone.wait_stock(beer, 17)
@@ -69,9 +81,24 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
     cell = page.locator(f'#empties-list td[data-empties="{crate["id"]}"]')
     await cell.filter(has_text="1").wait_for()
 
+    # five bottles sent to the other bar, as its Flag (the same name is preselected)
+    await page.select_option("#transfer-form select[name=product]", beer)
+    await page.locator(
+        f'#transfer-form select[name=to_product] option[value="{other_beer}"]'
+    ).wait_for(state="attached")
+    await page.fill("#transfer-form input[name=qty]", "5")
+    await page.click("#transfer-form button[type=submit]")
+    await page.wait_for_selector('#transfer-form .feedback[data-outcome="ok"]')
+    await phone.wait_stock(beer, 10, within_ms=3000)
+    assert (await api.stock(other))[other_beer] == 5
+
     movements = (
         await api.http.get(
             f"/api/bars/{bar.id}/movements?product_id={beer}", headers=bar.owner.headers
         )
     ).json()["movements"]
-    assert [(m["kind"], m["delta"]) for m in movements][-2:] == [("return", 2), ("breakage", -4)]
+    assert [(m["kind"], m["delta"]) for m in movements][-3:] == [
+        ("return", 2),
+        ("breakage", -4),
+        ("transfer_out", -5),
+    ]

@@ -153,7 +153,7 @@ function render(container) {
 
   container.append(
     h("section", { class: "panel" }, h("h1", {}, t("nav.corrections")), h("h2", {}, t("corrections.pending_title")), pending),
-    returnForm, wasteForm, refundForm,
+    returnForm, wasteForm, refundForm, transferForm(bar),
     h("section", { class: "panel" }, h("h2", {}, t("corrections.empties_stock")), empties, h("h2", {}, t("corrections.balance_title")), balance));
 
   const reload = () => { loadPending(); loadSales(); loadEmpties(); };
@@ -163,6 +163,40 @@ function render(container) {
   const timer = setInterval(loadPending, 20000);
   const off = store.on("stock", debounce(reload, 400));
   return () => { clearInterval(timer); off(); };
+}
+
+/** Stock sent to another bar this person manages (both change in one transaction); the
+ * destination's product defaults to the one of the same name. Nothing when there is none. */
+function transferForm(bar) {
+  const others = (store.session?.memberships || [])
+    .filter((m) => m.bar_id !== bar.id && ["owner", "manager"].includes(m.role));
+  if (others.length === 0) return null;
+  const target = h("select", { name: "to_product", required: true });
+  const source = productSelect("product");
+  const to = h("select", { name: "to", required: true }, others.map((m) => h("option", { value: m.bar_id }, m.bar_name)));
+  async function loadTargets() {
+    try {
+      const { products } = await api.get(`/api/bars/${to.value}/products`);
+      const wanted = store.products.get(source.value)?.name;
+      replace(target, h("option", { value: "" }, "—"), products.map((p) =>
+        h("option", { value: p.id, selected: p.name === wanted ? true : null }, p.name)));
+    } catch { replace(target, h("option", { value: "" }, "—")); }
+  }
+  to.addEventListener("change", loadTargets);
+  source.addEventListener("change", loadTargets);
+  loadTargets();
+  return operationForm("transfer-form", "corrections.transfer_title",
+    [h("label", { class: "field" }, h("span", {}, t("corrections.transfer_to")), to),
+      h("label", { class: "field" }, h("span", {}, t("corrections.product")), source),
+      h("label", { class: "field" }, h("span", {}, t("corrections.transfer_as")), target),
+      h("label", { class: "field small" }, h("span", {}, t("corrections.qty")), h("input", { type: "number", name: "qty", min: 1, max: 100000, value: 1 }))],
+    "corrections.transfer_submit",
+    () => "transfers",
+    (form) => (form.product.value && form.to_product.value ? {
+      to_bar_id: form.to.value,
+      items: [{ product_id: form.product.value, to_product_id: form.to_product.value, qty: Number(form.qty.value) }],
+    } : null),
+    (r) => t("corrections.transfer_done", { bar: others.find((m) => m.bar_id === r.to_bar_id)?.bar_name || "" }));
 }
 
 registerScreen({ id: "corrections", titleKey: "nav.corrections", icon: "↩️", roles: ["owner", "manager"], order: 55, render });
