@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
+import asyncpg
 import pytest
 
 from bartender.settings import Settings
@@ -21,6 +24,30 @@ ALERT_SETTINGS: dict[str, object] = {
     "alerts_attempt_timeout_s": 2.0,
     "alerts_shutdown_grace_s": 0.2,
 }
+
+
+async def rows_written_before_the_rule(
+    conn: asyncpg.Connection, bar_id: str, urls: list[str]
+) -> list[Any]:
+    """Webhook rows inserted directly, past the API's checks (as rows written before a rule
+    existed, or re-pointed later); their ids."""
+    return [
+        await conn.fetchval(
+            "INSERT INTO webhooks (bar_id, url, events, secret) VALUES ($1, $2,"
+            " ARRAY['stock.changed'], 's') RETURNING id",
+            uuid.UUID(bar_id),
+            url,
+        )
+        for url in urls
+    ]
+
+
+async def last_errors(conn: asyncpg.Connection, hook_ids: list[Any]) -> list[str] | None:
+    """Each webhook's last error once every one has one (None before): the refusals to wait for."""
+    errors = [
+        await conn.fetchval("SELECT last_error FROM webhooks WHERE id = $1", h) for h in hook_ids
+    ]
+    return errors if all(errors) else None
 
 
 def alert_settings(database_url: str, **overrides: object) -> Settings:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import jwt
 from aiohttp import web
@@ -93,6 +93,46 @@ class Browser:
         return data[:-1]
 
 
+class LocalServer:
+    """An aiohttp app on 127.0.0.1:<free port> for one test: `arrived` is set at each request
+    it handles, `_closing` releases the requests it holds open when it stops."""
+
+    def __init__(self) -> None:
+        self.arrived = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.origin = ""
+
+    def add_routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> Self:
+        app = web.Application()
+        self.add_routes(app)
+        self._runner, self.origin = await serve_local(app)
+        return self
+
+    async def stop(self) -> None:
+        self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def wait_until(
+        self, condition: Callable[[], bool], within_s: float = 10.0, what: str = "condition"
+    ) -> None:
+        """Until `condition()` holds, re-checked at each request (and every 0.2 s for what
+        changes without one); fails the test after `within_s`."""
+        deadline = time.monotonic() + within_s
+        while not condition():
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"{type(self).__name__}: {what} not met in time"
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), min(remaining, 0.2))
+            except TimeoutError:
+                pass
+
+
 @dataclass
 class Push:
     token: str
@@ -102,7 +142,7 @@ class Push:
     vapid_key: str
 
 
-class PushService:
+class PushService(LocalServer):
     """A push service on 127.0.0.1. `answers[token]` lists statuses to give before 201;
     `stall_first` holds the first request open without answering (its sender may die)."""
 
@@ -115,21 +155,10 @@ class PushService:
         self.answers: dict[str, list[int]] = {}
         self.stall_first = False
         self.stalled = asyncio.Event()
-        self._closing = asyncio.Event()  # ends stalled requests at stop()
-        self.arrived = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.origin = ""
+        super().__init__()
 
-    async def start(self) -> PushService:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/push/{token}", self._receive)
-        self._runner, self.origin = await serve_local(app)
-        return self
-
-    async def stop(self) -> None:
-        self._closing.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def browser(self) -> Browser:
         token = secrets.token_urlsafe(12)
@@ -142,15 +171,9 @@ class PushService:
 
     async def wait_for(self, count: int, within_s: float = 10.0) -> list[Push]:
         """Until `count` pushes were accepted in all (fails the test on timeout)."""
-        deadline = time.monotonic() + within_s
-        while len(self.pushes) < count:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"only {len(self.pushes)} of {count} pushes arrived"
-            self.arrived.clear()
-            try:
-                await asyncio.wait_for(self.arrived.wait(), remaining)
-            except TimeoutError:
-                pass
+        await self.wait_until(
+            lambda: len(self.pushes) >= count, within_s, f"{count} pushes arriving"
+        )
         return self.pushes
 
     def _check_vapid(self, request: web.Request) -> tuple[dict[str, Any], str]:
@@ -231,7 +254,7 @@ class Delivery:
         return json.loads(self.body)  # type: ignore[no-any-return]
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalServer):
     """Receivers at /hooks/<name>. Each request is checked with the documented recipe against
     `secrets[name]`; `plans[name]` lists behaviours for the next requests ("ok", a status,
     "hang", "redirect"), then "ok". A receiver keeps the events it processed, deduplicated by
@@ -245,39 +268,17 @@ class WebhookReceiver:
         self.processed: dict[str, list[dict[str, Any]]] = {}
         self.seen_ids: dict[str, set[str]] = {}
         self.duplicates: dict[str, int] = {}
-        self.arrived = asyncio.Event()
-        self._closing = asyncio.Event()  # ends hanging requests at stop()
-        self._runner: web.AppRunner | None = None
-        self.origin = ""
+        super().__init__()
 
-    async def start(self) -> WebhookReceiver:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/hooks/{name}", self._receive)
         app.router.add_post("/moved/{name}", self._moved)
-        self._runner, self.origin = await serve_local(app)
-        return self
-
-    async def stop(self) -> None:
-        self._closing.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def url(self, name: str) -> str:
         return f"{self.origin}/hooks/{name}"
 
     def requests_to(self, name: str) -> list[Delivery]:
         return [d for d in self.deliveries if d.path == name]
-
-    async def wait_until(self, condition: Callable[[], bool], within_s: float = 10.0) -> None:
-        deadline = time.monotonic() + within_s
-        while not condition():
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, "webhook receiver: condition not met in time"
-            self.arrived.clear()
-            try:
-                await asyncio.wait_for(self.arrived.wait(), min(remaining, 0.2))
-            except TimeoutError:
-                pass
 
     async def _moved(self, request: web.Request) -> web.Response:
         self.deliveries.append(

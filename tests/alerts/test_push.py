@@ -7,8 +7,8 @@ import asyncio
 import base64
 import dataclasses
 import os
-import time
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 import asyncpg
@@ -17,7 +17,7 @@ import httpx
 from bartender.settings import Settings
 from tests.alerts.conftest import VAPID_SUB
 from tests.alerts.receivers import Browser, PushService, b64url_decode
-from tests.support import Api, Bar, ServeProcess, User, start_server
+from tests.support import Api, Bar, ServeProcess, User, eventually, start_server
 
 
 async def subscribe(
@@ -53,14 +53,19 @@ async def alerts(api: Api, bar: Bar, user: User | None = None) -> list[dict[str,
     return r.json()["alerts"]  # type: ignore[no-any-return]
 
 
+async def _is_zero(count: Awaitable[int]) -> bool:
+    return await count == 0
+
+
 async def outbox_drained(database_url: str, within_s: float = 10.0) -> None:
     """Every outbox row was deleted by a committed delivery: nothing more can be sent."""
     conn = await asyncpg.connect(database_url)
     try:
-        deadline = time.monotonic() + within_s
-        while await conn.fetchval("SELECT count(*) FROM outbox"):
-            assert time.monotonic() < deadline, "outbox not drained"
-            await asyncio.sleep(0.05)
+        await eventually(
+            lambda: _is_zero(conn.fetchval("SELECT count(*) FROM outbox")),
+            within=within_s,
+            what="outbox drained",
+        )
     finally:
         await conn.close()
 
@@ -236,12 +241,12 @@ async def test_gone_endpoint_is_unsubscribed(
     assert (await api.sell(bar, {flag: 1})).status_code == 201
     conn = await asyncpg.connect(database_url)
     try:
-        deadline = time.monotonic() + 10
-        while await conn.fetchval(
-            "SELECT count(*) FROM push_subscriptions WHERE endpoint = $1", gone.endpoint
-        ):
-            assert time.monotonic() < deadline, "410 did not remove the subscription"
-            await asyncio.sleep(0.05)
+        left = "SELECT count(*) FROM push_subscriptions WHERE endpoint = $1"
+        await eventually(
+            lambda: _is_zero(conn.fetchval(left, gone.endpoint)),
+            within=10,
+            what="410 removing the subscription",
+        )
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
     finally:
         await conn.close()

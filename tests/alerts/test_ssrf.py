@@ -4,8 +4,6 @@ parses it; checked at registration and again at every connection."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 
 import aiohttp
@@ -19,9 +17,9 @@ from bartender.alerts.delivery import (
     is_public_address,
     send_webhook,
 )
-from tests.alerts.conftest import alert_settings
+from tests.alerts.conftest import alert_settings, last_errors, rows_written_before_the_rule
 from tests.alerts.receivers import WebhookReceiver
-from tests.support import Api, start_server
+from tests.support import Api, eventually, start_server
 
 # Each of these reaches 127.0.0.1 (or a private network) through some parser or gateway.
 NUMERIC_LOOPBACKS = ["2130706433", "0177.0.0.1", "0x7f.1", "127.1", "0x7f000001", "127.0.0.01"]
@@ -124,26 +122,18 @@ async def test_rows_written_before_the_rule_are_never_sent(
         flag = await api.product(bar, "Flag", stock=50, low_threshold=5)
         conn = await asyncpg.connect(database_url)
         try:
-            hook_ids = [
-                await conn.fetchval(
-                    "INSERT INTO webhooks (bar_id, url, events, secret) VALUES ($1, $2,"
-                    " ARRAY['stock.changed'], 's') RETURNING id",
-                    uuid.UUID(bar.id),
-                    f"http://{host}:{port}/hooks/inside",
-                )
-                for host in ("2130706433", "0177.0.0.1", "[::ffff:127.0.0.1]")
-            ]
+            hook_ids = await rows_written_before_the_rule(
+                conn,
+                bar.id,
+                [
+                    f"http://{host}:{port}/hooks/inside"
+                    for host in ("2130706433", "0177.0.0.1", "[::ffff:127.0.0.1]")
+                ],
+            )
             assert (await api.sell(bar, {flag: 1})).status_code == 201
-            deadline = time.monotonic() + 10
-            while True:
-                errors = [
-                    await conn.fetchval("SELECT last_error FROM webhooks WHERE id = $1", h)
-                    for h in hook_ids
-                ]
-                if all(errors):
-                    break
-                assert time.monotonic() < deadline, errors
-                await asyncio.sleep(0.05)
+            errors = await eventually(
+                lambda: last_errors(conn, hook_ids), within=10, what="every hook refused"
+            )
         finally:
             await conn.close()
     assert "canonical" in errors[0] and "canonical" in errors[1]

@@ -3,7 +3,6 @@ signature with the recipe from docs/webhooks.md."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 import uuid
@@ -15,10 +14,10 @@ import pytest
 from aiohttp.resolver import DefaultResolver
 
 from bartender.alerts.delivery import PublicResolver, signature_header
-from tests.alerts.conftest import alert_settings
+from tests.alerts.conftest import alert_settings, last_errors, rows_written_before_the_rule
 from tests.alerts.receivers import WebhookReceiver, load_signature_recipe
 from tests.alerts.test_push import outbox_drained
-from tests.support import Api, Bar, start_server
+from tests.support import Api, Bar, eventually, start_server
 
 ALL_EVENTS = ["sale.created", "sale.voided", "stock.changed", "stock.low"]
 
@@ -207,14 +206,13 @@ async def test_a_webhook_failing_past_the_window_is_deactivated(
         receiver.plans["broken"] = [500] * 1000
         assert (await owner.sell(bar, {flag: 1})).status_code == 201
         url = f"/api/bars/{bar.id}/webhooks"
-        deadline = time.monotonic() + 15
-        while True:
+
+        async def deactivated() -> dict[str, dict[str, Any]] | None:
             listed = (await http.get(url, headers=bar.owner.headers)).json()["webhooks"]
             hooks = {w["id"]: w for w in listed}
-            if not hooks[broken["id"]]["active"]:
-                break
-            assert time.monotonic() < deadline, "never deactivated"
-            await asyncio.sleep(0.1)
+            return None if hooks[broken["id"]]["active"] else hooks
+
+        hooks = await eventually(deactivated, within=15, every=0.1, what="broken deactivated")
         shown = hooks[broken["id"]]
         assert shown["deactivated_at"] and shown["last_error"].startswith("HTTP 500")
         assert hooks[healthy["id"]]["active"] and hooks[healthy["id"]]["failing_since"] is None
@@ -253,29 +251,15 @@ async def test_without_allow_http_no_private_address_is_called(
         port = receiver.origin.rsplit(":", 1)[1]
         conn = await asyncpg.connect(database_url)
         try:
-            hook_ids = [
-                await conn.fetchval(
-                    "INSERT INTO webhooks (bar_id, url, events, secret) VALUES ($1, $2,"
-                    " ARRAY['stock.changed'], 's') RETURNING id",
-                    uuid.UUID(bar.id),
-                    url,
-                )
-                for url in (
-                    f"http://localhost:{port}/hooks/inside",
-                    f"http://127.0.0.1:{port}/hooks/inside",
-                )
-            ]
+            hook_ids = await rows_written_before_the_rule(
+                conn,
+                bar.id,
+                [f"http://localhost:{port}/hooks/inside", f"http://127.0.0.1:{port}/hooks/inside"],
+            )
             assert (await owner.sell(bar, {flag: 1})).status_code == 201
-            deadline = time.monotonic() + 10
-            while True:
-                errors = [
-                    await conn.fetchval("SELECT last_error FROM webhooks WHERE id = $1", h)
-                    for h in hook_ids
-                ]
-                if all(errors):
-                    break
-                assert time.monotonic() < deadline, errors
-                await asyncio.sleep(0.05)
+            errors = await eventually(
+                lambda: last_errors(conn, hook_ids), within=10, what="every hook refused"
+            )
         finally:
             await conn.close()
     assert errors[0].startswith("ClientConnectorDNSError") and errors[1] == "not a public address"

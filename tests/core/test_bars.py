@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import httpx
 import pytest
 
 from tests.core.test_accounts import problem
@@ -242,12 +243,12 @@ async def test_staff_management_rules(api: Api) -> None:
     assert removed.status_code == 204
     gone = await api.http.delete(f"{url}/{staff.id}", headers=bar.owner.headers)
     assert gone.status_code == 204
-    for _ in range(50):
+
+    async def refused() -> httpx.Response | None:
         r = await api.http.get(f"/api/bars/{bar.id}", headers=staff.headers)
-        if r.status_code == 404:
-            break
-        await asyncio.sleep(0.02)
-    problem(r, 404, "not_found")
+        return r if r.status_code == 404 else None
+
+    problem(await eventually(refused, within=1, what="the removed staff refused"), 404, "not_found")
 
 
 async def test_existing_account_is_added_without_touching_its_password(api: Api) -> None:

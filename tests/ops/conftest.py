@@ -1,21 +1,8 @@
-"""Fixtures for the operations tests: a real redis-server (the realtime tests' helper)."""
+"""Fixtures for the operations tests: a real redis-server (the realtime tests' fixture,
+re-exported so pytest finds it here too)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from tests.realtime.conftest import RedisServer, redis_server
 
-import pytest
-
-from tests.realtime.conftest import RedisServer
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.dir, ignore_errors=True)
+__all__ = ["RedisServer", "redis_server"]

@@ -200,16 +200,22 @@ def test_the_time_series_goes_to_csv_and_a_png_plot(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
 
 
+async def _prepare_two_bars(base: str, tmp_path: Path) -> Path:
+    """`loadtest --prepare` for two bars against `base`; the plan file."""
+    plan = tmp_path / "plan.json"
+    prepared = await asyncio.to_thread(
+        _loadtest, "--url", base, "--bars", "2", "--prepare", str(plan), "--stage", "5s:0:10"
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    return plan
+
+
 @pytest.mark.slow
 async def test_sockets_and_sales_from_two_processes_share_one_run_through_a_plan(
     database_url: str, tmp_path: Path
 ) -> None:
     async with spawn_server(database_url) as base:
-        plan = tmp_path / "plan.json"
-        prepared = await asyncio.to_thread(
-            _loadtest, "--url", base, "--bars", "2", "--prepare", str(plan), "--stage", "5s:0:10"
-        )
-        assert prepared.returncode == 0, prepared.stderr
+        plan = await _prepare_two_bars(base, tmp_path)
         assert plan.stat().st_mode & 0o777 == 0o600  # it holds an access token
         sockets, sales = await asyncio.gather(
             asyncio.to_thread(
@@ -239,11 +245,7 @@ async def test_clients_follow_a_bar_into_poll_mode_and_still_reach_every_sale(
     database_url: str, tmp_path: Path
 ) -> None:
     async with spawn_server(database_url) as base:
-        plan = tmp_path / "plan.json"
-        prepared = await asyncio.to_thread(
-            _loadtest, "--url", base, "--bars", "2", "--prepare", str(plan), "--stage", "5s:0:10"
-        )
-        assert prepared.returncode == 0, prepared.stderr
+        plan = await _prepare_two_bars(base, tmp_path)
         env = {**os.environ, "DATABASE_URL": database_url}
         for bar in json.loads(plan.read_text())["bars"]:  # the emergency switch, per bar
             forced = await asyncio.to_thread(

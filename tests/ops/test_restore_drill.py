@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.realtime.wsclient import WsClient
-from tests.support import TEST_SERVER_ENV, Api, free_port
+from tests.support import TEST_SERVER_ENV, Api, eventually, free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "restore-drill.sh"
 # pg_dump must match the server's major version: the embedded PostgreSQL ships its own
@@ -61,16 +61,16 @@ async def test_restore_drill_serves_the_dump_and_clients_ahead_of_it_get_a_snaps
     restored = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=restored, timeout=10) as http:
-            for _ in range(1200):  # up to 60 s: dump, restore, migrate, start
+
+            async def restored_ready() -> bool:
                 assert drill.returncode is None, (tmp_path / "drill.log").read_text()
                 try:
-                    if (await http.get("/api/ready")).status_code == 200:
-                        break
+                    return (await http.get("/api/ready")).status_code == 200
                 except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the restored database was not served")
+                    return False
+
+            # up to 60 s: dump, restore, migrate, start
+            await eventually(restored_ready, within=60, what="the restored database served")
             assert (tmp_path / "bartender.dump").stat().st_size > 0
             assert "stock mismatches: 0" in (tmp_path / "drill.log").read_text()
 
