@@ -1,68 +1,26 @@
 // Manager: what leaves or comes back outside a plain sale (issue 16). Returns waiting for a
 // decision (approve / reject), a return of a recent sale, waste / offered / staff drinks with
-// a reason, and the empties (consignes): a customer's empties refunded at the till, and what
-// each supplier's containers come to. Every operation carries one id per attempt, so a double
-// tap or a retry cannot record it twice. Redrawn when stock moves (live messages).
+// a reason, the empties (consignes): a customer's empties refunded at the till, the empties on
+// hand and what each supplier's containers come to, and stock sent to another bar. The return
+// and refund forms are the till's (till.js). Redrawn when stock moves (live messages).
 
 import { registerScreen } from "../screens.js";
 import { store } from "../store.js";
 import { t, number, money } from "../i18n.js";
 import { h, replace, debounce } from "../ui.js";
-import { api, uuid4 } from "../api.js";
+import { api } from "../api.js";
 import { problemText } from "../errors.js";
+import { productName, productSelect, operationForm, returnForm as returnRequest, emptiesForm } from "./till.js";
 
 const WASTE_KINDS = ["breakage", "spillage", "expired", "offered", "staff_drink"];
-
-function productName(id) {
-  return store.products.get(id)?.name || id.slice(0, 8);
-}
-
-function productSelect(name) {
-  return h("select", { name, required: true },
-    h("option", { value: "" }, "—"),
-    [...store.products.values()].filter((p) => p.active).sort((a, b) => a.name.localeCompare(b.name))
-      .map((p) => h("option", { value: p.id }, `${p.name} (${number(p.stock)})`)));
-}
-
-/** A form whose submit posts `body()` once per attempt id; `done(result)` after success. */
-function operationForm(id, title, fields, submitKey, path, body, done) {
-  const feedback = h("p", { class: "feedback", role: "status", "aria-live": "polite" });
-  let attempt = uuid4();
-  const form = h("form", { class: "panel", id, novalidate: true }, h("h2", {}, t(title)), fields, feedback,
-    h("button", { type: "submit", class: "primary" }, t(submitKey)));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const payload = body(form);
-    if (!payload) { feedback.dataset.outcome = "error"; feedback.textContent = t("corrections.incomplete"); return; }
-    try {
-      const result = await api.post(`/api/bars/${store.bar.id}/${path(form)}`, { id: attempt, ...payload });
-      if (result.stock) store.applyStock(result.stock, result.seq);
-      feedback.dataset.outcome = "ok";
-      feedback.textContent = done(result);
-      attempt = uuid4();
-      form.reset();
-    } catch (err) {
-      feedback.dataset.outcome = "error";
-      feedback.textContent = problemText(err);
-    }
-  });
-  return form;
-}
-
-/** Redraw a select's options (a live reload) without losing what the person picked. */
-function refill(select, ...options) {
-  const picked = select.value;
-  replace(select, ...options);
-  select.value = picked;
-}
 
 function render(container) {
   const bar = store.bar;
   const pending = h("div", { id: "returns-pending" });
   const empties = h("div", { id: "empties-list" });
   const balance = h("div", { id: "empties-balance" });
-  const saleSelect = h("select", { name: "sale", required: true });
-  const containerSelect = h("select", { name: "container", required: true });
+  const returns = returnRequest(bar);
+  const refunds = emptiesForm(bar);
 
   async function loadPending() {
     try {
@@ -88,19 +46,10 @@ function render(container) {
     loadPending();
   }
 
-  async function loadSales() {
-    try {
-      const { sales } = await api.get(`/api/bars/${bar.id}/sales?limit=20`);
-      refill(saleSelect, h("option", { value: "" }, "—"), sales.filter((s) => !s.voided_at).map((s) =>
-        h("option", { value: s.id }, `#${s.number} — ${s.items.map((l) => `${number(l.qty)} × ${productName(l.product_id)}`).join(", ")}`)));
-    } catch { /* the list stays as it was; the form says why when it is used */ }
-  }
-
   async function loadEmpties() {
     try {
       const { containers } = await api.get(`/api/bars/${bar.id}/containers`);
-      refill(containerSelect, h("option", { value: "" }, "—"),
-        containers.map((c) => h("option", { value: c.id }, `${c.name} (${money(c.deposit, bar.currency)})`)));
+      refunds.fill(containers);
       replace(empties, containers.length === 0 ? h("p", { class: "muted" }, t("corrections.no_containers")) :
         h("table", { class: "data" }, h("tbody", {}, containers.map((c) => h("tr", {},
           h("th", { scope: "row" }, c.name), h("td", { class: "num", dataset: { empties: c.id } }, number(c.empties)))))));
@@ -112,21 +61,6 @@ function render(container) {
       replace(empties, h("p", { class: "error" }, problemText(err)));
     }
   }
-
-  const returnForm = operationForm("return-form", "corrections.return_title",
-    [h("label", { class: "field" }, h("span", {}, t("corrections.sale")), saleSelect),
-      h("label", { class: "field" }, h("span", {}, t("corrections.product")), productSelect("product")),
-      h("label", { class: "field small" }, h("span", {}, t("corrections.qty")), h("input", { type: "number", name: "qty", min: 1, max: 999, value: 1 })),
-      h("label", { class: "field" }, h("span", {}, t("corrections.disposition")), h("select", { name: "disposition" },
-        h("option", { value: "restock" }, t("corrections.restock")), h("option", { value: "waste" }, t("corrections.lost")))),
-      h("label", { class: "field" }, h("span", {}, t("corrections.reason")), h("input", { name: "reason", maxlength: 500, required: true }))],
-    "corrections.return_submit",
-    (form) => `sales/${form.sale.value}/returns`,
-    (form) => (form.sale.value && form.product.value && form.reason.value.trim() ? {
-      reason: form.reason.value.trim(),
-      items: [{ product_id: form.product.value, qty: Number(form.qty.value), disposition: form.disposition.value }],
-    } : null),
-    (r) => t(r.status === "pending" ? "corrections.return_pending" : "corrections.return_done", { refund: money(r.refund, r.currency) }));
 
   const wasteForm = operationForm("waste-form", "corrections.waste_title",
     [h("label", { class: "field" }, h("span", {}, t("corrections.product")), productSelect("product")),
@@ -143,20 +77,12 @@ function render(container) {
     } : null),
     (r) => t("corrections.waste_done", { value: money(r.value_price ?? 0, bar.currency) }));
 
-  const refundForm = operationForm("empties-form", "corrections.empties_title",
-    [h("label", { class: "field" }, h("span", {}, t("corrections.container")), containerSelect),
-      h("label", { class: "field small" }, h("span", {}, t("corrections.qty")), h("input", { type: "number", name: "qty", min: 1, max: 10000, value: 1 }))],
-    "corrections.empties_submit",
-    () => "empties/refunds",
-    (form) => (form.container.value ? { items: [{ container_id: form.container.value, qty: Number(form.qty.value) }] } : null),
-    (r) => t("corrections.empties_done", { refund: money(r.refund, r.currency) }));
-
   container.append(
     h("section", { class: "panel" }, h("h1", {}, t("nav.corrections")), h("h2", {}, t("corrections.pending_title")), pending),
-    returnForm, wasteForm, refundForm, transferForm(bar),
+    returns.form, wasteForm, refunds.form, transferForm(bar),
     h("section", { class: "panel" }, h("h2", {}, t("corrections.empties_stock")), empties, h("h2", {}, t("corrections.balance_title")), balance));
 
-  const reload = () => { loadPending(); loadSales(); loadEmpties(); };
+  const reload = () => { loadPending(); returns.load(); loadEmpties(); };
   reload();
   // returns and empties change only through stock transactions (or a request, which the
   // periodic check picks up): redraw on live stock, and look for new requests every 20 s
