@@ -231,8 +231,12 @@ async def test_the_forecast_suggests_an_order_in_whole_casiers(api: Api, devices
     card = tablet.page.locator(f'.forecast-card[data-product-id="{beer}"]')
     await card.wait_for()
     assert await card.locator(".suggested").text_content() == str(qty)
+    # the server's suggestion in packs: the largest pack that fits, plus loose bottles
+    packs = suggested["suggested_order_packs"]
+    assert packs["packs"] * 24 + packs["units"] == qty
+    loose = f" + {packs['units']}" if packs["units"] else ""
     assert await card.locator(".suggested-packs").text_content() == (
-        f"{casiers} × casier ({casiers * 24})"
+        f"{packs['packs']} × casier ({packs['packs'] * 24}){loose}"
     )
 
     # the delivery drafted from it is in casiers too

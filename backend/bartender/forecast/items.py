@@ -42,6 +42,8 @@ LEFT JOIN (
     GROUP BY 1
 ) t ON t.stock_item_id = i.id
 WHERE i.bar_id = $1 AND i.active
+  -- a container's empties are not bought or sold: nothing to forecast
+  AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.empties_item_id = i.id)
 ORDER BY i.name, i.id
 """
 

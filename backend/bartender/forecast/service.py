@@ -25,14 +25,22 @@ import time
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import msgspec
 import numpy as np
 
 from bartender.forecast import history, policy
-from bartender.forecast.schemas import DailyOut, ForecastOut, HistoryDayOut, ProductForecastOut
+from bartender.forecast import items as item_history
+from bartender.forecast.schemas import (
+    DailyOut,
+    ForecastOut,
+    HistoryDayOut,
+    PacksOut,
+    ProductForecastOut,
+    StockItemForecastOut,
+)
 from bartender.forecast.worker import FitResult, die_with_parent, fit_chunk, warm_up
 from bartender.observe.metrics import FORECAST_CACHE, FORECAST_REFIT
 
@@ -63,6 +71,8 @@ class BarFit:
     seq: int
     fitted_at: dt.datetime
     products: dict[str, Prepared]  # by product id (str: hashes fast)
+    # stock items that are not simply a product's own item (those answer with its fit)
+    items: dict[str, Prepared] = field(default_factory=dict)
 
 
 def _prepare(fit: FitResult, series: history.Series) -> Prepared:
@@ -127,12 +137,15 @@ class Forecaster:
         async with pool.acquire() as conn:
             now = await history.bar_now(conn, bar_id)
             products = await history.active_products(conn, bar_id, now.today)
+            items = await item_history.active_items(conn, bar_id, now.today)
             entry = await self._usable_entry(conn, bar_id, now, self._may_refit_now(bar_id))
+        own_fit = [i.id for i in items if not i.as_product]
         missing = [p.id for p in products if entry is None or str(p.id) not in entry.products]
+        missing += [i for i in own_fit if entry is None or str(i) not in entry.items]
         FORECAST_CACHE.labels("miss" if entry is None or missing else "hit").inc()
         if entry is None or missing:
-            entry = await self._refit(pool, bar_id, now, [p.id for p in products])
-        return _answer(now, products, entry, horizon_days, include_history)
+            entry = await self._refit(pool, bar_id, now, [p.id for p in products], own_fit)
+        return _answer(now, products, items, entry, horizon_days, include_history)
 
     def _interval_passed(self, bar_id: uuid.UUID) -> bool:
         last = self._refitted_at.get(bar_id)
@@ -168,6 +181,7 @@ class Forecaster:
         bar_id: uuid.UUID,
         now: history.BarNow,
         product_ids: list[uuid.UUID],
+        item_ids: list[uuid.UUID],
     ) -> BarFit:
         lock = self._locks.setdefault(bar_id, asyncio.Lock())
         async with lock:
@@ -175,15 +189,20 @@ class Forecaster:
                 # a concurrent request may have refitted while we waited for the lock
                 entry = await self._usable_entry(conn, bar_id, now, self._interval_passed(bar_id))
                 todo = [p for p in product_ids if entry is None or str(p) not in entry.products]
-                if entry is not None and not todo:
+                todo_items = [i for i in item_ids if entry is None or str(i) not in entry.items]
+                if entry is not None and not todo and not todo_items:
                     return entry
                 started = time.perf_counter()
                 async with conn.transaction(isolation="repeatable_read", readonly=True):
                     snapshot = await history.bar_now(conn, bar_id)
                     series = await history.load_series(conn, bar_id, snapshot.today, todo)
+                    item_series = await item_history.load_series(
+                        conn, bar_id, snapshot.today, todo_items
+                    )
                 self.last_load_s = time.perf_counter() - started
             started = time.perf_counter()
             fits = await self._fit(series)
+            item_fits = await self._fit(item_series)
             self.last_fit_s = time.perf_counter() - started
             FORECAST_REFIT.observe(self.last_load_s + self.last_fit_s)
             if entry is None:  # the whole bar (re)fitted: the next one waits its turn
@@ -197,6 +216,8 @@ class Forecaster:
                 )
             for product_id, fit in fits.items():
                 entry.products[str(product_id)] = _prepare(fit, series[product_id])
+            for item_id, fit in item_fits.items():
+                entry.items[str(item_id)] = _prepare(fit, item_series[item_id])
             self._cache[bar_id] = entry
             self._cache.move_to_end(bar_id)
             while len(self._cache) > MAX_CACHED_BARS:
@@ -232,27 +253,17 @@ class Forecaster:
 def _answer(
     now: history.BarNow,
     products: list[history.ProductNow],
+    items: list[item_history.ItemNow],
     entry: BarFit,
     horizon_days: int,
     include_history: bool,
 ) -> ForecastOut:
+    packs_of = {item.id: item.packs for item in items}
     out = []
     for product in products:
         fit = entry.products[str(product.id)]
-        rest_of_today = max(0.0, fit.mean_today - product.sold_today)
-        plan = policy.reorder(
-            product.stock,
-            product.par_level,
-            rest_of_today,
-            fit.ahead,
-            fit.dispersion,
-            now.lead_time_days,
-            now.service_level,
-            horizon_days,
-        )
-        daily = fit.daily.get(horizon_days)
-        if daily is None:
-            daily = fit.daily[horizon_days] = _encode_daily(entry.today, fit, horizon_days)
+        plan = _plan(now, fit, product.stock, product.par_level, product.sold_today, horizon_days)
+        daily = _daily(entry.today, fit, horizon_days)
         out.append(
             ProductForecastOut(
                 product_id=product.id,
@@ -268,9 +279,36 @@ def _answer(
                 suggested_order_qty=plan.suggested_order_qty,
                 lead_time_demand=round(plan.lead_time_demand, 2),
                 history=fit.history if include_history else None,
+                suggested_order_packs=_packs(plan.suggested_order_qty, packs_of.get(product.id)),
             )
         )
     out.sort(key=lambda p: (p.days_until_stockout is None, p.days_until_stockout or 0.0, p.name))
+    out_items = []
+    for item in items:
+        fit = entry.products[str(item.id)] if item.as_product else entry.items[str(item.id)]
+        plan = _plan(now, fit, item.stock, item.par_level, item.used_today, horizon_days)
+        out_items.append(
+            StockItemForecastOut(
+                stock_item_id=item.id,
+                name=item.name,
+                base_unit=item.base_unit,
+                model=fit.model,
+                family=fit.family,
+                daily=_daily(entry.today, fit, horizon_days),
+                days_until_stockout=plan.days_until_stockout,
+                reorder_point=plan.reorder_point,
+                safety_stock=plan.safety_stock,
+                suggested_order_qty=plan.suggested_order_qty,
+                stock=item.stock,
+                par_level=item.par_level,
+                lead_time_demand=round(plan.lead_time_demand, 2),
+                history=fit.history if include_history else None,
+                suggested_order_packs=_packs(plan.suggested_order_qty, item.packs),
+            )
+        )
+    out_items.sort(
+        key=lambda i: (i.days_until_stockout is None, i.days_until_stockout or 0.0, i.name)
+    )
     return ForecastOut(
         generated_at=dt.datetime.now(dt.UTC),
         horizon_days=horizon_days,
@@ -279,7 +317,41 @@ def _answer(
         service_level=now.service_level,
         fitted_at=entry.fitted_at,
         products=out,
+        stock_items=out_items,
     )
+
+
+def _plan(
+    now: history.BarNow,
+    fit: Prepared,
+    stock: int,
+    par_level: int,
+    used_today: int,
+    horizon_days: int,
+) -> policy.Reorder:
+    """The reorder arithmetic of a product or a stock item, from its fit and today's use."""
+    return policy.reorder(
+        stock,
+        par_level,
+        max(0.0, fit.mean_today - used_today),
+        fit.ahead,
+        fit.dispersion,
+        now.lead_time_days,
+        now.service_level,
+        horizon_days,
+    )
+
+
+def _daily(today: dt.date, fit: Prepared, horizon_days: int) -> msgspec.Raw:
+    daily = fit.daily.get(horizon_days)
+    if daily is None:
+        daily = fit.daily[horizon_days] = _encode_daily(today, fit, horizon_days)
+    return daily
+
+
+def _packs(qty: int, packs: list[tuple[str, int]] | None) -> PacksOut | None:
+    found = item_history.in_packs(qty, packs or [])
+    return None if found is None else PacksOut(found.pack, found.size, found.packs, found.units)
 
 
 def _encode_daily(today: dt.date, fit: Prepared, horizon_days: int) -> msgspec.Raw:

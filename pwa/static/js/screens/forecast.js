@@ -125,9 +125,17 @@ function inWholePacks(qty, packs) {
   return t("forecast.in_packs", { n: number(n), pack: pack.name, units: number(n * pack.size) });
 }
 
+/** The server's suggestion in packs (largest pack that fits + loose units), when it sent one. */
+function inServerPacks(suggested) {
+  if (!suggested) return null;
+  const whole = t("forecast.in_packs", { n: number(suggested.packs), pack: suggested.pack, units: number(suggested.packs * suggested.size) });
+  // "2 × casier (48) + 22": the loose units the same in every language, like the pack line
+  return suggested.units ? `${whole} + ${number(suggested.units)}` : whole;
+}
+
 function card(product, packs = null) {
   const urgent = product.suggested_order_qty > 0;
-  const ordered = inWholePacks(product.suggested_order_qty, packs);
+  const ordered = inServerPacks(product.suggested_order_packs) || inWholePacks(product.suggested_order_qty, packs);
   const status = cover(product);
   return h("article", { class: `forecast-card${urgent ? " urgent" : ""}`, dataset: { productId: product.product_id, cover: status.kind } },
     h("header", {},
