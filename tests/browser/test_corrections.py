@@ -6,6 +6,7 @@ stock change reaches the staff phone live."""
 from __future__ import annotations
 
 from tests.browser.devices import TABLET, Devices, live
+from tests.browser.test_manager_phone import go
 from tests.support import Api
 
 
@@ -37,6 +38,12 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
     )
     assert r.status_code == 201, r.text
 
+    # the owner lets staff record waste: the till shows the form
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}", headers=bar.owner.headers, json={"staff_may_record_waste": True}
+    )
+    assert r.status_code == 200, r.text
+
     phone = await devices.open(staff)
     tablet = await devices.open(manager, viewport=TABLET, ready=".bar-list")
     await tablet.page.click(".bar-list button >> text=Chez Test")
@@ -59,6 +66,7 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
     await till.wait_for_selector('#return-form .feedback[data-outcome="ok"]')
     assert "manager" in (await till.text_content("#return-form .feedback") or "")
     assert (await api.stock(bar))[beer] == 17  # only a request so far
+    await till.wait_for_selector("#waste-form")
     await till.evaluate("location.hash = '#/sell'")
     page = tablet.page
     await page.click('a.tab[href="#/corrections"]')
@@ -107,3 +115,17 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
         ("breakage", -4),
         ("transfer_out", -5),
     ]
+
+
+async def test_the_owner_lets_staff_record_waste_from_the_bar_settings(
+    api: Api, devices: Devices
+) -> None:
+    bar = await api.bar()
+    await api.product(bar, "Flag", stock=5)
+    tablet = await devices.open(bar.owner, viewport=TABLET, ready="#stock-table")
+    await go(tablet, "settings")
+    await tablet.page.check("#bar-settings-form input[name=staff_may_record_waste]")
+    await tablet.page.click("#bar-settings-form button[type=submit]")
+    await tablet.page.wait_for_selector('#settings-feedback[data-outcome="ok"]')
+    saved = (await api.http.get(f"/api/bars/{bar.id}", headers=bar.owner.headers)).json()
+    assert saved["staff_may_record_waste"] is True

@@ -88,6 +88,9 @@ function renderSettings(container, ctx) {
     h("div", { class: "row wrap" },
       field(t("bar.lead_time_days"), h("input", { name: "lead_time_days", type: "number", min: 0, max: 60, step: 1, inputmode: "numeric", value: bar.lead_time_days }), t("bar.lead_time_hint")),
       field(t("bar.service_level"), h("input", { name: "service_level", type: "number", min: 50, max: 99.9, step: 0.1, inputmode: "decimal", value: +(bar.service_level * 100).toFixed(1) }), t("bar.service_level_hint"))),
+    // issue 16: staff may record waste, offered and staff drinks at the till
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "staff_may_record_waste", checked: bar.staff_may_record_waste ? true : null }),
+      h("span", {}, t("bar.staff_may_record_waste"))),
     message,
     h("button", { type: "submit", class: "primary big" }, t("common.save")));
 
@@ -106,6 +109,7 @@ function renderSettings(container, ctx) {
     if (form.service_level.value === "" || Number.isNaN(percent)) { markField(form.service_level, t("error.field.number")); return; }
     const level = Math.round(percent * 10) / 1000;
     if (level !== bar.service_level) body.service_level = level;
+    if (form.staff_may_record_waste.checked !== Boolean(bar.staff_may_record_waste)) body.staff_may_record_waste = form.staff_may_record_waste.checked;
     if (Object.keys(body).length === 0) { message.dataset.outcome = "ok"; message.textContent = t("bar.unchanged"); return; }
     try {
       const saved = await api.patch(`/api/bars/${bar.id}`, body);

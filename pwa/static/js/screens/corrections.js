@@ -10,9 +10,7 @@ import { t, number, money } from "../i18n.js";
 import { h, replace, debounce } from "../ui.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
-import { productName, productSelect, operationForm, returnForm as returnRequest, emptiesForm } from "./till.js";
-
-const WASTE_KINDS = ["breakage", "spillage", "expired", "offered", "staff_drink"];
+import { productName, productSelect, operationForm, returnForm as returnRequest, emptiesForm, wasteForm as wasteFormFor } from "./till.js";
 
 function render(container) {
   const bar = store.bar;
@@ -62,20 +60,7 @@ function render(container) {
     }
   }
 
-  const wasteForm = operationForm("waste-form", "corrections.waste_title",
-    [h("label", { class: "field" }, h("span", {}, t("corrections.product")), productSelect("product")),
-      h("label", { class: "field small" }, h("span", {}, t("corrections.qty")), h("input", { type: "number", name: "qty", min: 1, max: 100000, value: 1 })),
-      h("label", { class: "field" }, h("span", {}, t("corrections.kind")), h("select", { name: "kind" },
-        WASTE_KINDS.map((k) => h("option", { value: k }, t(`corrections.kind_${k}`))))),
-      h("label", { class: "field" }, h("span", {}, t("corrections.reason")), h("input", { name: "reason", maxlength: 500 }))],
-    "corrections.waste_submit",
-    () => "waste",
-    (form) => (form.product.value ? {
-      kind: form.kind.value,
-      items: [{ product_id: form.product.value, qty: Number(form.qty.value) }],
-      ...(form.reason.value.trim() ? { reason: form.reason.value.trim() } : {}),
-    } : null),
-    (r) => t("corrections.waste_done", { value: money(r.value_price ?? 0, bar.currency) }));
+  const wasteForm = wasteFormFor(bar);
 
   container.append(
     h("section", { class: "panel" }, h("h1", {}, t("nav.corrections")), h("h2", {}, t("corrections.pending_title")), pending),

@@ -1,6 +1,6 @@
 // At the till (every member, issue 16): a customer's return of a recent sale (staff's is a
-// request a manager decides; a manager's is done at once) and the deposit refunded for the
-// empties a customer brings back. The forms are shared with the managers' Returns & waste
+// request a manager decides; a manager's is done at once), the deposit refunded for the
+// empties a customer brings back, and waste where the bar lets staff record it. The forms are shared with the managers' Returns & waste
 // screen (corrections.js). One id per attempt: a double tap or a retry records nothing twice.
 
 import { registerScreen } from "../screens.js";
@@ -95,11 +95,32 @@ export function emptiesForm(bar) {
   return { form, fill };
 }
 
+const WASTE_KINDS = ["breakage", "spillage", "expired", "offered", "staff_drink"];
+
+/** Waste, an offered or a staff drink, with a reason (managers; staff where the bar allows). */
+export function wasteForm(bar) {
+  return operationForm("waste-form", "corrections.waste_title",
+    [h("label", { class: "field" }, h("span", {}, t("corrections.product")), productSelect("product")),
+      h("label", { class: "field small" }, h("span", {}, t("corrections.qty")), h("input", { type: "number", name: "qty", min: 1, max: 100000, value: 1 })),
+      h("label", { class: "field" }, h("span", {}, t("corrections.kind")), h("select", { name: "kind" },
+        WASTE_KINDS.map((k) => h("option", { value: k }, t(`corrections.kind_${k}`))))),
+      h("label", { class: "field" }, h("span", {}, t("corrections.reason")), h("input", { name: "reason", maxlength: 500 }))],
+    "corrections.waste_submit",
+    () => "waste",
+    (f) => (f.product.value ? {
+      kind: f.kind.value,
+      items: [{ product_id: f.product.value, qty: Number(f.qty.value) }],
+      ...(f.reason.value.trim() ? { reason: f.reason.value.trim() } : {}),
+    } : null),
+    (r) => t("corrections.waste_done", { value: money(r.value_price ?? 0, bar.currency) }));
+}
+
 function render(container) {
   const bar = store.bar;
   const returns = returnForm(bar);
   const empties = emptiesForm(bar);
-  container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.till"))), returns.form, empties.form);
+  container.append(h("section", { class: "panel" }, h("h1", {}, t("nav.till"))), returns.form, empties.form,
+    bar.staff_may_record_waste ? wasteForm(bar) : null);
   const reload = async () => {
     returns.load();
     try {
