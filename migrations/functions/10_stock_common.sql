@@ -215,10 +215,16 @@ BEGIN
 END $$;
 
 -- A stock change: {bar_id, seq, cause, changes}; too large, the changes are read from the ledger.
+-- `items` (additive, issue 15): the level of every stock item this transaction moved, from its
+-- item ledger rows (a primary-key range probe), so screens that show items follow them live.
 CREATE OR REPLACE FUNCTION bt_notify_stock(p_bar_id uuid, p_seq bigint, p_cause text, p_changes jsonb)
 RETURNS void LANGUAGE sql AS $$
     SELECT bt_notify('bt_stock',
-        jsonb_build_object('bar_id', p_bar_id, 'seq', p_seq, 'cause', p_cause, 'changes', p_changes),
+        jsonb_build_object('bar_id', p_bar_id, 'seq', p_seq, 'cause', p_cause, 'changes', p_changes,
+            'items', (SELECT COALESCE(jsonb_agg(jsonb_build_object('stock_item_id', m.stock_item_id,
+                                                                   'stock', m.stock_after)
+                                                ORDER BY m.stock_item_id), '[]'::jsonb)
+                      FROM item_movements m WHERE m.bar_id = p_bar_id AND m.seq = p_seq)),
         jsonb_build_object('bar_id', p_bar_id, 'seq', p_seq, 'cause', p_cause))
 $$;
 

@@ -32,6 +32,11 @@ class Change(msgspec.Struct):
     stock: int
 
 
+class ItemLevel(msgspec.Struct):
+    stock_item_id: str
+    stock: int
+
+
 class StockEvent(msgspec.Struct):
     """One committed stock transaction of one bar (the NOTIFY payload, changes filled in)."""
 
@@ -39,6 +44,8 @@ class StockEvent(msgspec.Struct):
     seq: int
     cause: str
     changes: list[Change] | None = None
+    # additive (issue 15): levels of the stock items it moved; filled with `changes`
+    items: list[ItemLevel] | None = None
     # when this process received the NOTIFY (time.monotonic(); 0: read from the ledger)
     received_at: float = 0.0
 
@@ -61,6 +68,19 @@ class BarState:
                     latest[change.product_id] = change
         return list(latest.values())
 
+    def items_since(self, since: int) -> list[ItemLevel] | None:
+        """Latest level per stock item moved after `since`, or None if not covered."""
+        if since >= self.seq:
+            return []
+        if not self.history or self.history[0].seq > since + 1:
+            return None
+        latest: dict[str, ItemLevel] = {}
+        for event in self.history:
+            if event.seq > since:
+                for level in event.items or ():
+                    latest[level.stock_item_id] = level
+        return list(latest.values())
+
     def events_since(self, since: int) -> list[StockEvent] | None:
         if since >= self.seq:
             return []
@@ -73,6 +93,7 @@ Subscriber = Callable[[StockEvent], None]
 
 _decode_event = msgspec.json.Decoder(StockEvent).decode
 _decode_changes = msgspec.json.Decoder(list[Change]).decode
+_decode_items = msgspec.json.Decoder(list[ItemLevel]).decode
 
 
 class StockFeed:
@@ -178,6 +199,7 @@ class StockFeed:
         if event.changes is None:
             rows = await queries.ledger_range(self.pool, bar_id, event.seq - 1, event.seq)
             event.changes = _decode_changes(rows[0]["changes"]) if rows else []
+            event.items = _decode_items(rows[0]["items"]) if rows else []
         self._record(bar_id, state, event)
 
     def _record(self, bar_id: uuid.UUID, state: BarState | None, event: StockEvent) -> None:
@@ -203,6 +225,7 @@ class StockFeed:
                     seq=row["seq"],
                     cause=row["cause"],
                     changes=_decode_changes(row["changes"]),
+                    items=_decode_items(row["items"]),
                 ),
             )
         state.seq = max(state.seq, upto)

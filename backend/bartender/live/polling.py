@@ -33,13 +33,20 @@ def not_modified(if_none_match: str | None, seq: int) -> bool:
 
 
 def _body(
-    bar_id: uuid.UUID, seq: int, mode: tuple[str, int, int], key: bytes, items: bytes
+    bar_id: uuid.UUID,
+    seq: int,
+    mode: tuple[str, int, int],
+    key: bytes,
+    items: bytes,
+    levels: bytes | None = None,
 ) -> bytes:
     # catalog_seq (additive): the bar's catalog version, +1 per product created or edited
-    # (live/catalog.py); a client re-reads the product list when it changes
+    # (live/catalog.py); a client re-reads the product list when it changes.
+    # `items` (additive, issue 15, with changes): the latest level of each stock item moved.
+    extra = b',"items":%s' % levels if levels is not None else b""
     return (
-        b'{"bar_id":"%s","seq":%d,"mode":"%s","poll_interval_ms":%d,"catalog_seq":%d,"%s":%s}'
-        % (str(bar_id).encode(), seq, mode[0].encode(), mode[1], mode[2], key, items)
+        b'{"bar_id":"%s","seq":%d,"mode":"%s","poll_interval_ms":%d,"catalog_seq":%d,"%s":%s%s}'
+        % (str(bar_id).encode(), seq, mode[0].encode(), mode[1], mode[2], key, items, extra)
     )
 
 
@@ -67,14 +74,18 @@ async def poll(
                 if db_seq < since:  # the client knows a future we do not: resync it
                     return 200, db_seq, _body(bar_id, db_seq, mode, b"snapshot", snap)
                 changes = await queries.net_changes(conn, bar_id, since, db_seq)
-            return 200, db_seq, _body(bar_id, db_seq, mode, b"changes", changes)
+                levels = await queries.net_items(conn, bar_id, since, db_seq)
+            return 200, db_seq, _body(bar_id, db_seq, mode, b"changes", changes, levels)
         net = state.changes_since(since) if feed.live else None
-        if net is not None:
-            return 200, seq, _body(bar_id, seq, mode, b"changes", msgspec.json.encode(net))
+        net_levels = state.items_since(since) if net is not None else None
+        if net is not None and net_levels is not None:
+            encoded = msgspec.json.encode(net), msgspec.json.encode(net_levels)
+            return 200, seq, _body(bar_id, seq, mode, b"changes", *encoded)
         if seq - since <= MAX_DB_CHANGES_SPAN:
             async with pool.acquire() as conn:
                 changes = await queries.net_changes(conn, bar_id, since, seq)
-            return 200, seq, _body(bar_id, seq, mode, b"changes", changes)
+                levels = await queries.net_items(conn, bar_id, since, seq)
+            return 200, seq, _body(bar_id, seq, mode, b"changes", changes, levels)
     async with pool.acquire() as conn:
         snap_seq, snap = await queries.snapshot(conn, bar_id)
     return 200, snap_seq, _body(bar_id, snap_seq, mode, b"snapshot", snap)

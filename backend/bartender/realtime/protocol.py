@@ -81,11 +81,13 @@ class StockChange(msgspec.Struct):
     stock: int
 
 
-class StockMessage(_Out, tag="stock"):
+class StockMessage(_Out, tag="stock", omit_defaults=True):
     bar_id: str
     seq: int
     changes: list[Any]
     cause: str
+    # additive (issue 15): [{stock_item_id, stock}] of the stock items this transaction moved
+    items: list[Any] | None = None
 
 
 class Mode(_Out, tag="mode"):
@@ -120,8 +122,10 @@ def pong(t: msgspec.Raw) -> str:
     return encode(Pong(t=t))
 
 
-def stock(bar_id: str, seq: int, changes: list[Any], cause: str) -> str:
-    return encode(StockMessage(bar_id=bar_id, seq=seq, changes=changes, cause=cause))
+def stock(
+    bar_id: str, seq: int, changes: list[Any], cause: str, items: list[Any] | None = None
+) -> str:
+    return encode(StockMessage(bar_id=bar_id, seq=seq, changes=changes, cause=cause, items=items))
 
 
 def mode(bar_id: uuid.UUID, mode_name: str, poll_interval_ms: int, catalog_seq: int) -> str:

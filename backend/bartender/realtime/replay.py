@@ -21,7 +21,7 @@ from bartender.realtime.subscription import Frames, Subscription
 
 def stock_frame(event: StockEvent) -> str:
     """The `stock` message of one committed transaction (encoded once per transaction)."""
-    return protocol.stock(event.bar_id, event.seq, event.changes or [], event.cause)
+    return protocol.stock(event.bar_id, event.seq, event.changes or [], event.cause, event.items)
 
 
 class Replay:
@@ -73,7 +73,11 @@ class Replay:
         rows = await queries.ledger_range(self.feed.pool, bar_id, since, upto)
         return {
             row["seq"]: protocol.stock(
-                str(bar_id), row["seq"], msgspec.json.decode(row["changes"]), row["cause"]
+                str(bar_id),
+                row["seq"],
+                msgspec.json.decode(row["changes"]),
+                row["cause"],
+                msgspec.json.decode(row["items"]),
             )
             for row in rows
         }
