@@ -105,15 +105,31 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
     await phone.wait_stock(beer, 10, within_ms=3000)
     assert (await api.stock(other))[other_beer] == 5
 
+    # a delivery of a full crate that takes the empty one back (the supplier's balance: 0)
+    await page.click('a.tab[href="#/delivery"]')
+    await page.select_option("#delivery-lines .line-row:nth-child(1) select", beer)
+    await page.fill("#delivery-lines .line-row:nth-child(1) input[name^=qty]", "24")
+    await page.fill(f'#delivery-empties input[name="full-{crate["id"]}"]', "1")
+    await page.fill(f'#delivery-empties input[name="out-{crate["id"]}"]', "1")
+    await page.fill("input[name=supplier]", "Solibra")
+    await page.click("#delivery-form button[type=submit]")
+    await page.wait_for_selector('#delivery-feedback[data-outcome="ok"]')
+    await phone.wait_stock(beer, 34, within_ms=3000)
+    r = await api.http.get(f"/api/bars/{bar.id}/empties/balance", headers=bar.owner.headers)
+    assert [
+        (s["supplier"], s["full_in"], s["empties_out"], s["balance"]) for s in r.json()["suppliers"]
+    ] == [("Solibra", 1, 1, 0)]
+
     movements = (
         await api.http.get(
             f"/api/bars/{bar.id}/movements?product_id={beer}", headers=bar.owner.headers
         )
     ).json()["movements"]
-    assert [(m["kind"], m["delta"]) for m in movements][-3:] == [
+    assert [(m["kind"], m["delta"]) for m in movements][-4:] == [
         ("return", 2),
         ("breakage", -4),
         ("transfer_out", -5),
+        ("delivery", 24),
     ]
 
 

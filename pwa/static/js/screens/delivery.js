@@ -9,6 +9,7 @@ import { api, uuid4 } from "../api.js";
 import { showErrors, clearErrors } from "../errors.js";
 import { emptyState } from "./start.js";
 import { loadShelf, shelfItems, stockOf, packFields, readQuantity, quantityBody } from "./shelf.js";
+import { deliveryEmpties } from "./till.js";
 
 function render(container) {
   const lines = h("div", { class: "lines", id: "delivery-lines" });
@@ -17,6 +18,7 @@ function render(container) {
   let rowsMade = 0;
   let requestId = uuid4(); // one id per delivery: a double tap or a retry cannot restock twice
   let shelf = null; // stock items and recipes, once read: until then, products as their own items
+  const empties = deliveryEmpties(store.bar); // containers in and empties handed back (issue 16)
 
   function choices() {
     if (shelf) return shelfItems(shelf);
@@ -60,6 +62,7 @@ function render(container) {
     h("div", { class: "row" },
       h("label", { class: "field" }, h("span", {}, t("delivery.supplier")), h("input", { name: "supplier", maxlength: 200 })),
       h("label", { class: "field" }, h("span", {}, t("delivery.reference")), h("input", { name: "reference", maxlength: 100 }))),
+    empties.el,
     message,
     nextStep,
     h("button", { type: "submit", class: "primary big" }, t("delivery.submit")));
@@ -86,6 +89,8 @@ function render(container) {
     const body = { id: requestId, items: sent.map(([, line]) => line) };
     if (form.supplier.value.trim()) body.supplier = form.supplier.value.trim();
     if (form.reference.value.trim()) body.reference = form.reference.value.trim();
+    const containers = empties.read();
+    if (containers) body.containers = containers;
     const first = [...store.products.values()].every((p) => p.stock === 0); // a new bar's
     try {
       const result = await api.post(`/api/bars/${store.bar.id}/deliveries`, body);

@@ -95,6 +95,34 @@ export function emptiesForm(bar) {
   return { form, fill };
 }
 
+/** The delivery form's empties (consignes): per container, the full ones received and the
+ * empties handed back to the supplier. `read()` gives the delivery's `containers` or null. */
+export function deliveryEmpties(bar) {
+  const box = h("fieldset", { class: "empties", id: "delivery-empties", hidden: true });
+  api.get(`/api/bars/${bar.id}/containers`).then(({ containers }) => {
+    if (containers.length === 0) return;
+    replace(box, h("legend", {}, t("delivery.empties")), containers.map((c) => h("div", { class: "row wrap" },
+      h("span", { class: "field" }, `${c.name} (${t("delivery.empties_on_hand", { n: number(c.empties) })})`),
+      h("label", { class: "field small" }, h("span", {}, t("delivery.full_in")),
+        h("input", { type: "number", name: `full-${c.id}`, min: 0, max: 100000, inputmode: "numeric", dataset: { container: c.id, key: "full_in" } })),
+      h("label", { class: "field small" }, h("span", {}, t("delivery.empties_out")),
+        h("input", { type: "number", name: `out-${c.id}`, min: 0, max: 100000, inputmode: "numeric", dataset: { container: c.id, key: "empties_out" } })))));
+    box.hidden = false;
+  }).catch(() => { /* offline: a delivery without empties */ });
+  function read() {
+    const lines = new Map();
+    for (const input of box.querySelectorAll("input[data-container]")) {
+      const n = Number(input.value);
+      if (!(n > 0)) continue;
+      const line = lines.get(input.dataset.container) || { container_id: input.dataset.container };
+      line[input.dataset.key] = n;
+      lines.set(input.dataset.container, line);
+    }
+    return lines.size ? [...lines.values()] : null;
+  }
+  return { el: box, read };
+}
+
 const WASTE_KINDS = ["breakage", "spillage", "expired", "offered", "staff_drink"];
 
 /** Waste, an offered or a staff drink, with a reason (managers; staff where the bar allows). */
