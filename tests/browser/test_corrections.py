@@ -15,17 +15,6 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
     beer = await api.product(bar, "Flag", stock=20, price=600)
     manager = await api.member(bar, "manager")
     staff = await api.member(bar, "staff")
-    r = await api.http.post(
-        f"/api/bars/{bar.id}/containers",
-        headers=bar.owner.headers,
-        json={
-            "name": "Casier 24",
-            "deposit": 2000,
-            "contents": [{"stock_item_id": beer, "qty": 24}],
-        },
-    )
-    assert r.status_code == 201, r.text
-    crate = r.json()
     sale = (await api.sell(bar, {beer: 3}, user=staff)).json()
 
     # the manager also manages a second bar of the owner's: stock can be sent there
@@ -85,6 +74,21 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
     await page.click("#waste-form button[type=submit]")
     await page.wait_for_selector('#waste-form .feedback[data-outcome="ok"]')
     await phone.wait_stock(beer, 15, within_ms=3000)
+
+    # the crate of 24 Flag, 2,000 F CFA deposit
+    await page.fill("#container-form input[name=name]", "Casier 24")
+    await page.fill("#container-form input[name=deposit]", "2000")
+    await page.locator(f'#container-form select[name=item] option[value="{beer}"]').wait_for(
+        state="attached"
+    )
+    await page.select_option("#container-form select[name=item]", beer)
+    await page.fill("#container-form input[name=per]", "24")
+    await page.click("#container-form button[type=submit]")
+    await page.wait_for_selector('#container-form .feedback[data-outcome="ok"]')
+    r = await api.http.get(f"/api/bars/{bar.id}/containers", headers=bar.owner.headers)
+    [crate] = r.json()["containers"]
+    assert (crate["deposit"], crate["contents"]) == (2000, [{"stock_item_id": beer, "qty": 24}])
+    await page.locator(f'#empties-form option[value="{crate["id"]}"]').wait_for(state="attached")
 
     # a customer's empty crate at the till: the deposit refunded, the empties counted
     await page.select_option("#empties-form select[name=container]", crate["id"])

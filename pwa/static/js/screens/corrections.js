@@ -6,7 +6,7 @@
 
 import { registerScreen } from "../screens.js";
 import { store } from "../store.js";
-import { t, number, money } from "../i18n.js";
+import { t, number, money, parseMoney } from "../i18n.js";
 import { h, replace, debounce } from "../ui.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
@@ -62,10 +62,46 @@ function render(container) {
 
   const wasteForm = wasteFormFor(bar);
 
+  // a new container: its deposit, and which stock item comes in it, how many per container
+  const itemSelect = h("select", { name: "item" }, h("option", { value: "" }, "—"));
+  const containerFeedback = h("p", { class: "feedback", role: "status", "aria-live": "polite" });
+  const containerForm = h("form", { class: "panel", id: "container-form", novalidate: true },
+    h("h2", {}, t("corrections.container_title")),
+    h("label", { class: "field" }, h("span", {}, t("corrections.container_name")), h("input", { name: "name", maxlength: 100, required: true })),
+    h("label", { class: "field small" }, h("span", {}, t("corrections.deposit")), h("input", { name: "deposit", inputmode: "decimal", required: true })),
+    h("label", { class: "field" }, h("span", {}, t("corrections.holds")), itemSelect),
+    h("label", { class: "field small" }, h("span", {}, t("corrections.per_container")), h("input", { type: "number", name: "per", min: 1, max: 1000, value: 1 })),
+    containerFeedback,
+    h("button", { type: "submit", class: "primary" }, t("corrections.container_submit")));
+  containerForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const deposit = parseMoney(containerForm.deposit.value, bar.currency);
+    if (!containerForm.elements.name.value.trim() || !(deposit >= 0)) {
+      containerFeedback.dataset.outcome = "error"; containerFeedback.textContent = t("corrections.incomplete"); return;
+    }
+    const body = { name: containerForm.elements.name.value.trim(), deposit };
+    if (itemSelect.value) body.contents = [{ stock_item_id: itemSelect.value, qty: Number(containerForm.per.value) }];
+    try {
+      await api.post(`/api/bars/${bar.id}/containers`, body);
+      containerFeedback.dataset.outcome = "ok";
+      containerFeedback.textContent = t("common.saved");
+      containerForm.reset();
+      loadEmpties();
+    } catch (err) {
+      containerFeedback.dataset.outcome = "error";
+      containerFeedback.textContent = problemText(err);
+    }
+  });
+  api.get(`/api/bars/${bar.id}/stock-items`).then(({ stock_items: items }) => {
+    replace(itemSelect, h("option", { value: "" }, "—"), items.filter((i) => i.active)
+      .sort((a, b) => a.name.localeCompare(b.name)).map((i) => h("option", { value: i.id }, i.name)));
+  }).catch(() => { /* the container can be made without contents */ });
+
   container.append(
     h("section", { class: "panel" }, h("h1", {}, t("nav.corrections")), h("h2", {}, t("corrections.pending_title")), pending),
     returns.form, wasteForm, refunds.form, transferForm(bar),
-    h("section", { class: "panel" }, h("h2", {}, t("corrections.empties_stock")), empties, h("h2", {}, t("corrections.balance_title")), balance));
+    h("section", { class: "panel" }, h("h2", {}, t("corrections.empties_stock")), empties, h("h2", {}, t("corrections.balance_title")), balance),
+    containerForm);
 
   const reload = () => { loadPending(); returns.load(); loadEmpties(); };
   reload();
