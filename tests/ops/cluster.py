@@ -4,27 +4,30 @@ ServeProcess: fixed ports, stopped, killed and started again on the same port)."
 
 from __future__ import annotations
 
+import asyncio
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 from tests.ops.nginx import nginx_binary, render_nginx_conf
-from tests.support import free_port
+from tests.support import eventually, free_port
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+async def wait_for_port(port: int, proc: subprocess.Popen[bytes], within: float) -> None:
+    """Until something accepts connections on `port` (fails at once if `proc` exited)."""
+
+    async def listening() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port} after {timeout_s} s")
+            return False
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    await eventually(listening, within=within, what=f"something listening on {port}")
 
 
 class Nginx:
@@ -47,7 +50,10 @@ class Nginx:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.port, self.proc, 15)
+
+    async def ready(self) -> None:
+        assert self.proc is not None
+        await wait_for_port(self.port, self.proc, 15)
 
     def errors(self) -> str:
         path = self.work_dir / "error.log"

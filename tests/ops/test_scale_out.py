@@ -57,6 +57,7 @@ async def test_two_instances_behind_nginx_lose_nothing_through_sigterm_and_kill_
         b.start()
         await asyncio.gather(a.ready(), b.ready())
         nginx.start()
+        await nginx.ready()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
             plan = await prepare(session, nginx.base_url, BARS, stock=10_000)
             driver = SaleDriver(session, plan)
@@ -148,6 +149,7 @@ async def test_nginx_retries_a_refused_connect_even_for_a_post(
         live.start()
         await live.ready()
         nginx.start()
+        await nginx.ready()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
             plan = await prepare(session, nginx.base_url, 1, stock=100)
             bar, product = next(iter(plan.bars.items()))
