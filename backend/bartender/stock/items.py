@@ -19,6 +19,7 @@ from bartender.errors import InvalidRequest, NotFound
 from bartender.stock.schemas import (
     CountLine,
     DeliveryLine,
+    LevelInPacks,
     RecipeIn,
     RecipeOut,
     RecipesOut,
@@ -42,6 +43,8 @@ UPDATE stock_items SET
     updated_at = now()
 WHERE bar_id = $1 AND id = $2
 """
+ITEM_PACKS = "SELECT name, size FROM stock_item_packs WHERE bar_id = $1 AND stock_item_id = $2"
+MAX_LEVEL = 1_000_000  # as for a threshold or par given in base units
 # two statements: in one, the INSERT would not see the DELETE (same snapshot)
 DELETE_PACKS = "DELETE FROM stock_item_packs WHERE stock_item_id = $1"
 INSERT_PACKS = """
@@ -74,6 +77,29 @@ def _packs_args(packs: list) -> tuple[list[str], list[int]]:
     return names, [p.size for p in packs]
 
 
+def _in_base_units(
+    levels: dict[str, object], names: list[str], sizes: list[int]
+) -> dict[str, object]:
+    """Thresholds/par given in packs, in base units (the item's packs: `names`, `sizes`).
+
+    Unknown pack or a result above the limit: 400 naming the field; nothing is written."""
+    size_of = dict(zip(names, sizes, strict=True))
+    out, errors = dict(levels), []
+    for field, level in levels.items():
+        if not isinstance(level, LevelInPacks):
+            continue
+        size = size_of.get(level.pack.strip())
+        if size is None:
+            errors.append({"field": f"{field}.pack", "message": "no such pack for this item"})
+        elif level.packs * size + level.units > MAX_LEVEL:
+            errors.append({"field": field, "message": f"at most {MAX_LEVEL} base units"})
+        else:
+            out[field] = level.packs * size + level.units
+    if errors:
+        raise InvalidRequest(errors)
+    return out
+
+
 async def _read_item(
     conn: asyncpg.Connection, bar_id: uuid.UUID, item_id: uuid.UUID
 ) -> StockItemOut:
@@ -85,14 +111,17 @@ async def _read_item(
 
 async def create_item(conn: asyncpg.Connection, member: Member, data: StockItemIn) -> StockItemOut:
     names, sizes = _packs_args(data.packs)
+    levels = _in_base_units(
+        {"low_threshold": data.low_threshold, "par_level": data.par_level}, names, sizes
+    )
     async with conn.transaction():
         item_id = await conn.fetchval(
             INSERT_ITEM,
             member.bar_id,
             data.name.strip(),
             data.base_unit.strip(),
-            data.low_threshold,
-            data.par_level,
+            levels["low_threshold"],
+            levels["par_level"],
         )
         await conn.execute(INSERT_PACKS, member.bar_id, item_id, names, sizes)
     return await _read_item(conn, member.bar_id, item_id)
@@ -102,14 +131,23 @@ async def patch_item(
     conn: asyncpg.Connection, member: Member, item_id: uuid.UUID, data: StockItemPatch
 ) -> StockItemOut:
     async with conn.transaction():
+        levels = {"low_threshold": given(data.low_threshold), "par_level": given(data.par_level)}
+        if any(isinstance(level, LevelInPacks) for level in levels.values()):
+            # in the packs this request sets, else the item's current ones
+            if isinstance(data.packs, msgspec.UnsetType):
+                rows = await conn.fetch(ITEM_PACKS, member.bar_id, item_id)
+                names, sizes = [r["name"] for r in rows], [r["size"] for r in rows]
+            else:
+                names, sizes = _packs_args(data.packs)
+            levels = _in_base_units(levels, names, sizes)
         status = await conn.execute(
             PATCH_ITEM,
             member.bar_id,
             item_id,
             given(data.name),
             given(data.base_unit),
-            given(data.low_threshold),
-            given(data.par_level),
+            levels["low_threshold"],
+            levels["par_level"],
             given(data.active),
         )
         if status.endswith(" 0"):

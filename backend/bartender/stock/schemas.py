@@ -132,19 +132,31 @@ BaseUnit = Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
 Packs = Annotated[list[PackIn], msgspec.Meta(max_length=10)]
 
 
+class LevelInPacks(Input, omit_defaults=True):
+    """A threshold or par given in packs of the item ("5 casiers + 6"): stored in base units."""
+
+    pack: PackName
+    packs: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+    units: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+
+
+# base units, or (additive, issue 15) packs of the item, converted with its packs
+Level = Units | LevelInPacks
+
+
 class StockItemIn(Input):
     name: Name
     base_unit: BaseUnit = "unit"
-    low_threshold: Units = 0
-    par_level: Units = 0
+    low_threshold: Level = 0
+    par_level: Level = 0
     packs: Packs = []
 
 
 class StockItemPatch(Input, omit_defaults=True):
     name: Name | msgspec.UnsetType = msgspec.UNSET
     base_unit: BaseUnit | msgspec.UnsetType = msgspec.UNSET
-    low_threshold: Units | msgspec.UnsetType = msgspec.UNSET
-    par_level: Units | msgspec.UnsetType = msgspec.UNSET
+    low_threshold: Level | msgspec.UnsetType = msgspec.UNSET
+    par_level: Level | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
     packs: Packs | msgspec.UnsetType = msgspec.UNSET  # replaces every pack
 
