@@ -35,6 +35,7 @@ from bartender.observe.http import wrap as observe_http
 from bartender.observe.lag import loop_lag_monitor
 from bartender.observe.scrape import metrics_route
 from bartender.pwa.routes import ROUTES as PWA_ROUTES
+from bartender.realtime.entry import LiveSocketsFirst
 from bartender.realtime.routes import LiveModeController, live_stock
 from bartender.realtime.setup import build_hub
 from bartender.runtime import Runtime
@@ -98,7 +99,7 @@ def create_app(settings: Settings) -> Litestar:
             yield
 
     admission = Admission.from_settings(settings)
-    app = Litestar(
+    app = LiveSocketsFirst(  # a Litestar app answering /ws websockets ahead of its stack
         route_handlers=[
             HealthController,
             AuthController,

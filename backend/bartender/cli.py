@@ -101,6 +101,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             ws_per_message_deflate=False,
             # client frames over this close with 1009 before they are buffered whole
             ws_max_size=settings.ws_max_frame_bytes,
+            ws=settings.ws_impl,
             # the app reads X-Forwarded-For itself, only from BARTENDER_TRUSTED_PROXIES
             proxy_headers=False,
             log_level=settings.log_level.lower(),

@@ -99,6 +99,9 @@ class Settings:
     # largest client frame accepted (uvicorn's limit under `serve`, and checked again by the
     # hub); a bigger one closes the socket with 1009
     ws_max_frame_bytes: int = _env("BARTENDER_WS_MAX_FRAME_BYTES", 64 * 1024)
+    # uvicorn's websocket implementation under `serve`: websockets-sansio (less CPU per frame)
+    # or wsproto (~2 KB less per idle socket); docs/benchmarks.md has both measured
+    ws_impl: str = _env("BARTENDER_WS_IMPL", "websockets-sansio")
     # sockets on one bar in one process above which the metrics flag the bar (alert rule)
     ws_bar_alert_sockets: int = _env("BARTENDER_WS_BAR_ALERT_SOCKETS", 30)
     # how often load is measured, shared and push/poll decided

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 from websockets.asyncio.client import connect
 
 from tests.realtime.wsclient import WsClient
@@ -178,16 +179,26 @@ async def test_sockets_arriving_together_never_exceed_the_bar_cap(database_url: 
             await ws.close()
 
 
-async def test_real_serve_caps_frames_in_the_server_itself(
-    database_url: str,
-) -> None:
-    """`bartender serve` hands the cap to uvicorn (the frame never reaches memory whole)."""
+@pytest.mark.parametrize("ws_impl", ["websockets-sansio", "wsproto"])
+async def test_real_serve_caps_frames_in_the_server_itself(database_url: str, ws_impl: str) -> None:
+    """`bartender serve` hands the cap to uvicorn (the frame never reaches memory whole), with
+    either websocket implementation (BARTENDER_WS_IMPL); a normal conversation works on both."""
     from tests.realtime.conftest import spawn_server
 
     process = await spawn_server(
-        database_url, None, BARTENDER_WS_MAX_FRAME_BYTES="2048", BARTENDER_FORECAST_WORKERS="0"
+        database_url,
+        None,
+        BARTENDER_WS_MAX_FRAME_BYTES="2048",
+        BARTENDER_FORECAST_WORKERS="0",
+        BARTENDER_WS_IMPL=ws_impl,
     )
     try:
+        async with httpx.AsyncClient(base_url=process.base_url) as http:
+            user = await Api(http, None).user()  # type: ignore[arg-type]
+        ws = await WsClient.ready(process.ws_url, user.access_token)
+        await ws.send({"type": "ping", "t": ws_impl})
+        assert await ws.recv() == {"type": "pong", "t": ws_impl}
+        await ws.close()
         async with connect(process.ws_url, compression=None, max_size=None) as conn:
             await conn.send("x" * 10_000)
             try:
