@@ -185,7 +185,7 @@ BEGIN
             RETURN;
         END IF;
         PERFORM bt_raise('BTR01', format('This return was already %s.', v_return.status),
-            jsonb_build_object('status', v_return.status));
+            jsonb_build_object('return_status', v_return.status));
     END IF;
     replayed := false;
     IF p_approve THEN
