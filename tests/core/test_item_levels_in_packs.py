@@ -4,6 +4,8 @@ naming the field and writes nothing."""
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 
 from tests.core.test_accounts import problem
@@ -81,3 +83,49 @@ async def test_bad_levels_in_packs_are_400_and_change_nothing(api: Api) -> None:
     assert [
         (i["name"], i["low_threshold"], i["par_level"]) for i in items.json()["stock_items"]
     ] == [("Whisky", 0, 0)]
+
+
+async def test_a_product_and_its_own_item_share_threshold_and_par(api: Api) -> None:
+    """Edited on either screen, the product (whose alerts use it) and its item agree."""
+    bar = await api.bar()
+    flag = await api.product(bar, "Flag", low_threshold=5, par_level=24)
+    whisky = (await create(api, bar, name="Whisky", base_unit="cl")).json()["id"]
+
+    async def levels() -> tuple[tuple[int, int], tuple[int, int]]:
+        products = (
+            await api.http.get(f"/api/bars/{bar.id}/products", headers=bar.owner.headers)
+        ).json()["products"]
+        items = (
+            await api.http.get(f"/api/bars/{bar.id}/stock-items", headers=bar.owner.headers)
+        ).json()["stock_items"]
+        product = next(p for p in products if p["id"] == flag)
+        item = next(i for i in items if i["id"] == flag)
+        return (product["low_threshold"], product["par_level"]), (
+            item["low_threshold"],
+            item["par_level"],
+        )
+
+    r = await patch(
+        api,
+        bar,
+        flag,
+        packs=[{"name": "casier", "size": 24}],
+        par_level={"pack": "casier", "packs": 5},
+    )
+    assert r.status_code == 200, r.text
+    assert await levels() == ((5, 120), (5, 120))
+    r = await api.http.patch(
+        f"/api/bars/{bar.id}/products/{flag}", headers=bar.owner.headers, json={"low_threshold": 12}
+    )
+    assert r.status_code == 200, r.text
+    assert await levels() == ((12, 120), (12, 120))
+    # an item of no product has no product to follow
+    assert (await patch(api, bar, whisky, par_level=700)).status_code == 200
+
+    # migration 0012 realigns a pair that drifted apart before it: the product's values win
+    migration = Path(__file__).parents[2] / "migrations/tables/0012_own_item_levels.sql"
+    async with api.server.rt.pool.acquire() as conn:
+        await conn.execute("UPDATE stock_items SET par_level = 99 WHERE id = $1", uuid.UUID(flag))
+        assert (await levels())[1] == (12, 99)
+        await conn.execute(migration.read_text())
+    assert await levels() == ((12, 120), (12, 120))

@@ -43,6 +43,11 @@ UPDATE stock_items SET
     updated_at = now()
 WHERE bar_id = $1 AND id = $2
 """
+PRODUCT_LEVELS = """
+UPDATE products SET low_threshold = COALESCE($3, low_threshold),
+                    par_level = COALESCE($4, par_level), updated_at = now()
+WHERE bar_id = $1 AND id = $2
+"""
 ITEM_PACKS = "SELECT name, size FROM stock_item_packs WHERE bar_id = $1 AND stock_item_id = $2"
 MAX_LEVEL = 1_000_000  # as for a threshold or par given in base units
 # two statements: in one, the INSERT would not see the DELETE (same snapshot)
@@ -152,6 +157,12 @@ async def patch_item(
         )
         if status.endswith(" 0"):
             raise NotFound("No such stock item in this bar.")
+        if levels["low_threshold"] is not None or levels["par_level"] is not None:
+            # a product's own item: the product has the same threshold and par (item locked
+            # first, as a sale locks them)
+            await conn.execute(
+                PRODUCT_LEVELS, member.bar_id, item_id, levels["low_threshold"], levels["par_level"]
+            )
         if not isinstance(data.packs, msgspec.UnsetType):
             names, sizes = _packs_args(data.packs)
             await conn.execute(DELETE_PACKS, item_id)

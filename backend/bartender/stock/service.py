@@ -49,6 +49,14 @@ UPDATE products SET
     updated_at = now()
 WHERE bar_id = $1 AND id = $2
 """
+# A product and its own stock item (same id) share threshold and par (issue 15). The item row
+# is locked before the product's, the order every sale takes: an edit never deadlocks a sale.
+LOCK_OWN_ITEM = "SELECT 1 FROM stock_items WHERE bar_id = $1 AND id = $2 FOR NO KEY UPDATE"
+OWN_ITEM_LEVELS = """
+UPDATE stock_items SET low_threshold = COALESCE($3, low_threshold),
+                       par_level = COALESCE($4, par_level), updated_at = now()
+WHERE bar_id = $1 AND id = $2
+"""
 # seq and products read in one statement: one snapshot, so they agree.
 PRODUCTS = """
 SELECT (SELECT seq FROM bars WHERE id = $1) AS seq,
@@ -142,21 +150,26 @@ async def create_product(conn: asyncpg.Connection, member: Member, data: Product
 async def patch_product(
     conn: asyncpg.Connection, member: Member, product_id: uuid.UUID, data: ProductPatch
 ) -> ProductOut:
-    status = await conn.execute(
-        PATCH_PRODUCT,
-        member.bar_id,
-        product_id,
-        given(data.name),
-        given(data.category),
-        given(data.price),
-        given(data.low_threshold),
-        given(data.par_level),
-        data.cost is not msgspec.UNSET,
-        given(data.cost),
-        given(data.active),
-    )
-    if status.endswith(" 0"):
-        raise NotFound("No such product in this bar.")
+    levels = given(data.low_threshold), given(data.par_level)
+    async with conn.transaction():
+        if levels != (None, None):
+            await conn.execute(LOCK_OWN_ITEM, member.bar_id, product_id)
+        status = await conn.execute(
+            PATCH_PRODUCT,
+            member.bar_id,
+            product_id,
+            given(data.name),
+            given(data.category),
+            given(data.price),
+            *levels,
+            data.cost is not msgspec.UNSET,
+            given(data.cost),
+            given(data.active),
+        )
+        if status.endswith(" 0"):
+            raise NotFound("No such product in this bar.")
+        if levels != (None, None):
+            await conn.execute(OWN_ITEM_LEVELS, member.bar_id, product_id, *levels)
     return product_out(await conn.fetchrow(PRODUCT, member.bar_id, product_id))
 
 
