@@ -124,16 +124,29 @@ async def test_returns_waste_and_empties_from_the_tablet(api: Api, devices: Devi
         (s["supplier"], s["full_in"], s["empties_out"], s["balance"]) for s in r.json()["suppliers"]
     ] == [("Solibra", 1, 1, 0)]
 
+    # from the sales list, the manager takes back the last bottle of that sale at once
+    await page.click('a.tab[href="#/sales"]')
+    await page.click(f'li[data-sale-id="{sale["id"]}"] a.return')
+    await page.wait_for_selector("#return-form")
+    await page.locator(f'#return-form option[value="{sale["id"]}"]').wait_for(state="attached")
+    assert await page.input_value("#return-form select[name=sale]") == sale["id"]
+    await page.select_option("#return-form select[name=product]", beer)
+    await page.fill("#return-form input[name=reason]", "bouchon")
+    await page.click("#return-form button[type=submit]")
+    await page.wait_for_selector('#return-form .feedback[data-outcome="ok"]')
+    await phone.wait_stock(beer, 35, within_ms=3000)
+
     movements = (
         await api.http.get(
             f"/api/bars/{bar.id}/movements?product_id={beer}", headers=bar.owner.headers
         )
     ).json()["movements"]
-    assert [(m["kind"], m["delta"]) for m in movements][-4:] == [
+    assert [(m["kind"], m["delta"]) for m in movements][-5:] == [
         ("return", 2),
         ("breakage", -4),
         ("transfer_out", -5),
         ("delivery", 24),
+        ("return", 1),
     ]
 
 

@@ -7,6 +7,7 @@ import { t, number, money, dateTime } from "../i18n.js";
 import { h, replace, debounce } from "../ui.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
+import { returnSale } from "./till.js";
 
 const PAGE = 20;
 
@@ -48,7 +49,9 @@ function render(container) {
     h("span", { class: "muted" }, dateTime(s.occurred_at || s.created_at)),
     h("span", { class: "items" }, s.items.map((i) => `${number(i.qty)} × ${name(i.product_id)}`).join(", ")),
     h("strong", {}, money(s.total, currency)),
-    s.voided_at ? h("span", { class: "badge rejected" }, t("sales.voided", { reason: s.void_reason })) : voidControl(s))));
+    s.voided_at ? h("span", { class: "badge rejected" }, t("sales.voided", { reason: s.void_reason })) : voidControl(s),
+    // issue 16: a return of this sale, on the Returns & waste screen
+    s.voided_at ? null : h("a", { class: "button ghost return", href: "#/corrections", onclick: () => returnSale(s) }, t("sales.return")))));
   }
 
   function voidControl(sale) {

@@ -53,6 +53,13 @@ export function operationForm(id, title, fields, submitKey, path, body, done) {
   return form;
 }
 
+let chosenSale = null; // {id, number} picked in the sales list ("Return"), for the next return form
+
+/** The sales list's "Return": the next return form opens on that sale. */
+export function returnSale(sale) {
+  chosenSale = { id: sale.id, number: sale.number };
+}
+
 /** Return (part of) a recent sale; `load()` reads the sales to choose from. */
 export function returnForm(bar) {
   const saleSelect = h("select", { name: "sale", required: true });
@@ -76,6 +83,11 @@ export function returnForm(bar) {
       refill(saleSelect, h("option", { value: "" }, "—"), sales.filter((s) => !s.voided_at).map((s) =>
         h("option", { value: s.id }, `#${s.number} — ${s.items.map((l) => `${number(l.qty)} × ${productName(l.product_id)}`).join(", ")}`)));
     } catch { /* the list stays as it was; the form says why when it is used */ }
+    if (chosenSale) { // an older sale than the last 20 still gets its option
+      if (![...saleSelect.options].some((o) => o.value === chosenSale.id)) saleSelect.append(h("option", { value: chosenSale.id }, `#${chosenSale.number}`));
+      saleSelect.value = chosenSale.id;
+      chosenSale = null;
+    }
   }
   return { form, load };
 }
