@@ -27,39 +27,16 @@ OPTIONS = {
     # what `bartender serve` runs: websockets-sansio, no deflate, 64 KiB frames
     "shipped": {"ws": "websockets-sansio", "ws_per_message_deflate": False, "ws_max_size": 65536},
     "max_size_16MiB": {"ws": "websockets-sansio", "ws_per_message_deflate": False},
-    "wsproto": {"ws": "wsproto", "ws_per_message_deflate": False, "ws_max_size": 65536},
+    "wsproto": {"ws": "wsproto", "ws_per_message_deflate": False, "ws_max_size": 65536},  # WS_IMPL
     "deflate_accepted": {"ws": "websockets-sansio", "ws_per_message_deflate": True},
-    # /ws dispatched before Litestar (no router or middleware frames held per idle socket)
-    "ws_before_litestar": {
-        "ws": "websockets-sansio",
-        "ws_per_message_deflate": False,
-        "ws_max_size": 65536,
-        "bypass": True,
-    },
-    "wsproto_before_litestar": {
-        "ws": "wsproto",
-        "ws_per_message_deflate": False,
-        "ws_max_size": 65536,
-        "bypass": True,
-    },
 }
 
 SERVER = """
 import json, sys, uvicorn
 from bartender.app import create_app
 from bartender.settings import Settings
-from bartender.realtime import session
-from bartender.realtime.connection import AsgiSocket
 options = json.loads(sys.argv[2])
-app = create_app(Settings.from_env())
-if options.pop("bypass", False):
-    litestar = app
-    async def app(scope, receive, send):
-        if scope["type"] == "websocket" and scope["path"] == "/ws":
-            await session.serve(litestar.state.rt.hub, AsgiSocket(receive, send))
-        else:
-            await litestar(scope, receive, send)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]),
+uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port=int(sys.argv[1]),
             lifespan="on", log_level="warning", **options)
 """
 
