@@ -129,7 +129,11 @@ async def test_connection_cap_and_push_poll_mode_are_shared_through_redis(
         on_b = await WsClient.ready(b.ws_url, bar.owner.access_token)
         await on_a.subscribe(bar.id)
         await on_b.subscribe(bar.id)
-        await asyncio.sleep(0.5)  # a few ticks: each instance knows the other's sockets
+        bar_id = uuid.UUID(bar.id)
+        await eventually(  # a few ticks: each instance knows the other's sockets
+            lambda: all(h is not None and h.connections(bar_id) == 2 for h in (a.rt.hub, b.rt.hub)),
+            what="both instances count both sockets",
+        )
         third = await WsClient.ready(a.ws_url, bar.owner.access_token)
         await third.send({"type": "subscribe", "bar_id": bar.id, "since": None})
         assert await third.closed_with() == 4429  # 1 here + 1 there = the cap of 2
@@ -166,11 +170,15 @@ async def test_the_shared_history_lets_an_instance_replay_a_bar_it_never_followe
         since = await api.seq(bar)
         for _ in range(5):
             assert (await api.sell(bar, {beer: 1})).status_code == 201
-        await asyncio.sleep(0.2)
         client = aioredis.from_url(redis_server.url, decode_responses=True)
-        stored = await client.zrangebyscore(
-            f"bt:rt:hist:{bar.id}", f"({since}", "+inf", withscores=True
-        )
+
+        async def history() -> list[tuple[str, float]] | None:
+            rows = await client.zrangebyscore(
+                f"bt:rt:hist:{bar.id}", f"({since}", "+inf", withscores=True
+            )
+            return rows if len(rows) >= 5 else None
+
+        stored = await eventually(history, what="five frames in the shared history")
         await client.aclose()
         assert [int(score) for _, score in stored] == list(range(since + 1, since + 6))
         async with start_server(settings) as b:
@@ -208,8 +216,7 @@ async def test_redis_down_while_serving_keeps_the_service_correct_and_recovers(
         late = await WsClient.ready(running.ws_url, bar.owner.access_token)
         replay, _ = await late.subscribe(bar.id, since=snapshot["seq"] + 5)
         assert [m["seq"] for m in replay] == list(range(snapshot["seq"] + 6, snapshot["seq"] + 11))
-        await asyncio.sleep(0.3)
-        assert hub.cluster.healthy is False
+        await eventually(lambda: hub.cluster is not None and not hub.cluster.healthy)
 
         redis_server.start()  # same port: Redis is back
 

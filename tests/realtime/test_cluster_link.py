@@ -72,14 +72,15 @@ async def test_mode_changes_reach_the_other_instance_through_pubsub_and_survive_
         assert await follower.read_modes([bar]) is None  # down: fails fast, says so
         assert follower.healthy is False
         redis_server.start()
-        async with asyncio.timeout(15):  # both listeners re-subscribe by themselves
-            while True:
-                try:
-                    if await subscribers(leader) >= 2:
-                        break
-                except RedisError:
-                    pass
-                await asyncio.sleep(0.1)
+
+        async def resubscribed() -> bool:
+            try:
+                return await two_subscribers(leader)
+            except RedisError:
+                return False
+
+        # both listeners re-subscribe by themselves
+        await eventually(resubscribed, within=15, every=0.1, what="listeners back")
         back = ModeNotice(bar, "push", 5000)
         await leader.publish_modes([back], [], ttl_s=30)
         assert await asyncio.wait_for(heard.get(), 5) == (bar, "push", 5000)
