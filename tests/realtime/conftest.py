@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import eventually
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -125,21 +127,29 @@ async def spawn_server(database_url: str, redis_url: str | None, **env: str) -> 
     environment.pop("REDIS_URL", None)
     if redis_url:
         environment["REDIS_URL"] = redis_url
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)], env=environment
+    # a Popen (not asyncio's process): tests kill -9 it and read its state synchronously
+    proc = await asyncio.to_thread(
+        subprocess.Popen,
+        [sys.executable, "-m", "bartender.cli", "serve", "--port", str(port)],
+        env=environment,
     )
+
     async with httpx.AsyncClient() as client:
-        for _ in range(300):
+
+        async def healthy() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"bartender serve exited with {proc.returncode}")
             try:
-                if (await client.get(f"http://127.0.0.1:{port}/api/health")).status_code == 200:
-                    return ServeProcess(proc, port)
+                return (await client.get(f"http://127.0.0.1:{port}/api/health")).status_code == 200
             except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    proc.kill()
-    pytest.fail("bartender serve did not start")
+                return False
+
+        try:
+            await eventually(healthy, within=15, every=0.05, what="bartender serve up")
+        except AssertionError:
+            proc.kill()
+            raise
+    return ServeProcess(proc, port)
 
 
 @pytest.fixture
