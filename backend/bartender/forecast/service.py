@@ -18,6 +18,7 @@ reorder point and the suggested order are recomputed from them on every request 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import multiprocessing
 import os
@@ -103,6 +104,10 @@ class Forecaster:
             products = await history.active_products(conn, bar_id, now.today)
             items = await item_history.active_items(conn, bar_id, now.today)
             entry = await self._usable_entry(conn, bar_id, now, self._may_refit_now(bar_id))
+        # an item answers with its product's fit when it is just that product (read in the
+        # same request: a product activated between the two reads gets an item fit instead)
+        listed = {p.id for p in products}
+        items = [i if i.id in listed else dataclasses.replace(i, as_product=False) for i in items]
         own_fit = [i.id for i in items if not i.as_product]
         missing = [p.id for p in products if entry is None or str(p.id) not in entry.products]
         missing += [i for i in own_fit if entry is None or str(i) not in entry.items]
