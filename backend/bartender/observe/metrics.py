@@ -81,7 +81,7 @@ BARS_BY_MODE = Gauge(
 )
 NOTIFY_LAG = Histogram(
     "bartender_notify_lag_seconds",
-    "Commit of a stock change to its fan-out on this process (NOTIFY + feed + hub).",
+    "A stock NOTIFY received to its fan-out to every socket on this process (feed + hub).",
     buckets=_LATENCY,
     registry=REGISTRY,
 )
