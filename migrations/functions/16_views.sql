@@ -34,6 +34,8 @@ FROM stock_items i;
 -- operation (sell, void), the void fields (void, listing).
 CREATE OR REPLACE FUNCTION bt_sale_json(s sales) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
+    -- issue 16 (additive, shown only when set so a v1.2 sale reads as before): take-away lines
+    -- carry take_away and their deposit; a sale that charged deposits carries deposit_total
     SELECT jsonb_build_object(
         'id', s.id, 'bar_id', s.bar_id, 'seq', s.seq, 'number', s.number, 'total', s.total,
         'created_at', bt_ts(s.created_at),
@@ -42,8 +44,12 @@ LANGUAGE sql STABLE AS $$
         'items', COALESCE((SELECT jsonb_agg(jsonb_build_object(
                                'product_id', l.product_id, 'qty', l.qty,
                                'unit_price', l.unit_price, 'line_total', l.line_total)
+                               || CASE WHEN l.take_away THEN jsonb_build_object(
+                                      'take_away', true, 'deposit', l.deposit) ELSE '{}' END
                                ORDER BY l.product_id)
                            FROM sale_lines l WHERE l.bar_id = s.bar_id AND l.sale_id = s.id), '[]'))
+        || CASE WHEN s.deposit_total > 0 THEN jsonb_build_object('deposit_total', s.deposit_total)
+                ELSE '{}' END
 $$;
 
 -- The void fields of a sale (null while it stands).

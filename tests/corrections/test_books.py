@@ -6,8 +6,11 @@ every stock item's stock is the sum of its base-unit ledger and never negative, 
 product's stock is the sum of its ledger and its availability, seq is gapless and counts the
 transactions that moved stock, receipt numbers are gapless, a replay returns the stored body,
 no sale line is returned beyond what it sold, and refunds are the line price times quantity.
-A second property follows containers' empties (refunds, deliveries with empties handed back,
-breakage) and each supplier's balance.
+Sales may be take-away (issue 16): bar 0 has a bottle container holding its first two simple
+products and a crate (not a bottle: nothing per sale); every sale's deposits are its take-away
+lines' bottles times the deposit, and the bottles' empties are what the standing sales consumed
+on the premises. A second property follows containers' empties (refunds, deliveries with
+empties handed back, breakage) and each supplier's balance.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ lines = st.lists(st.tuples(st.integers(0, SIMPLE - 1), st.integers(1, 6)), min_s
 op = st.one_of(
     st.tuples(st.just("sell"), st.integers(0, 1), lines, st.booleans()),
     st.tuples(st.just("deliver"), st.integers(0, 1), lines, st.just(None)),
+    # take-away: every line (True) or only the first line's product (False)
+    st.tuples(st.just("sell_take_away"), st.integers(0, 1), lines, st.booleans()),
     st.tuples(st.just("waste"), st.integers(0, 1), lines, st.sampled_from(WASTE_KINDS)),
     st.tuples(st.just("transfer"), st.integers(0, 1), lines, st.just(None)),
     st.tuples(
@@ -111,6 +116,51 @@ async def _check_bar(conn: asyncpg.Connection, bar: uuid.UUID, committed: int, s
     )
 
 
+BOTTLE_DEPOSIT = 100
+
+
+async def _check_deposits_and_empties(conn: asyncpg.Connection, bar: uuid.UUID) -> None:
+    """Deposits charged are take-away bottles x deposit; empties are the standing sales'
+    bottles consumed on the premises (nothing else moves them in this property)."""
+    bottles = (
+        "SELECT l.sale_id, l.product_id, l.take_away, l.deposit, l.qty * pc.qty AS units, "
+        "c.deposit AS unit_deposit, c.empties_item_id FROM sale_lines l "
+        "JOIN product_components pc ON pc.product_id = l.product_id "
+        "JOIN container_contents k ON k.stock_item_id = pc.stock_item_id AND k.qty = 1 "
+        "JOIN containers c ON c.bar_id = k.bar_id AND c.id = k.container_id "
+        "WHERE l.bar_id = $1"
+    )
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM sale_lines l WHERE l.bar_id = $1 AND l.deposit <> COALESCE(("
+            f"SELECT sum(b.units * b.unit_deposit) FROM ({bottles}) AS b "
+            "WHERE b.sale_id = l.sale_id AND b.product_id = l.product_id AND b.take_away), 0)",
+            bar,
+        )
+        == 0
+    )
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM sales s WHERE s.bar_id = $1 AND s.deposit_total <> COALESCE(("
+            "SELECT sum(deposit) FROM sale_lines l WHERE l.bar_id = s.bar_id AND l.sale_id = s.id"
+            "), 0)",
+            bar,
+        )
+        == 0
+    )
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM containers c JOIN stock_items i ON i.id = c.empties_item_id "
+            "WHERE c.bar_id = $1 AND i.stock <> COALESCE(("
+            f"SELECT sum(b.units) FROM ({bottles}) AS b JOIN sales s ON s.bar_id = $1 "
+            "AND s.id = b.sale_id WHERE b.empties_item_id = c.empties_item_id "
+            "AND NOT b.take_away AND s.voided_at IS NULL), 0)",
+            bar,
+        )
+        == 0
+    )
+
+
 async def _play(url: str, ops: list) -> None:
     conn = await asyncpg.connect(url)
     try:
@@ -157,6 +207,23 @@ async def _play(url: str, ops: list) -> None:
             ),
         )
         products[0].append(composite)
+        for name, deposit, contents in (
+            ("bottle", BOTTLE_DEPOSIT, {products[0][0]: 1, products[0][1]: 1}),
+            ("crate", 2000, {products[0][0]: 24}),
+        ):
+            await conn.execute(
+                "SELECT bt_create_container($1, $2::jsonb)",
+                bars[0],
+                json.dumps(
+                    {
+                        "name": name,
+                        "deposit": deposit,
+                        "contents": [
+                            {"stock_item_id": str(i), "qty": q} for i, q in contents.items()
+                        ],
+                    }
+                ),
+            )
 
         committed = [0, 0]
         sales: list[tuple[int, str, list[uuid.UUID]]] = []  # (bar, id, products sold)
@@ -188,12 +255,12 @@ async def _play(url: str, ops: list) -> None:
 
         for kind, arg, items, extra in ops:
             op_id = str(uuid.uuid4())
-            if kind in ("sell", "deliver", "waste"):
+            if kind in ("sell", "sell_take_away", "deliver", "waste"):
                 b = arg
                 choices = products[b] if kind != "deliver" else products[b][:SIMPLE]
                 # a sale or waste in bar 0 may take the composite instead of the first line
                 picked = [choices[i] for i, _ in items]
-                if kind != "deliver" and b == 0 and extra is True:
+                if kind in ("sell", "waste") and b == 0 and extra is True:
                     picked[0] = composite
                 merged: dict[uuid.UUID, int] = {}
                 for p, (_, q) in zip(picked, items, strict=True):
@@ -202,10 +269,14 @@ async def _play(url: str, ops: list) -> None:
                     "id": op_id,
                     "items": [{"product_id": str(p), "qty": q} for p, q in merged.items()],
                 }
+                if kind == "sell_take_away":
+                    for line in request["items"]:
+                        if extra is True or line["product_id"] == str(picked[0]):
+                            line["take_away"] = True
                 if kind == "waste":
                     request["kind"] = extra
-                body = await call(f"bt_{'sell' if kind == 'sell' else kind}", b, request)
-                if kind == "sell" and body is not None:
+                body = await call(f"bt_{'sell' if kind.startswith('sell') else kind}", b, request)
+                if kind.startswith("sell") and body is not None:
                     sold[b] += 1
                     sales.append((b, op_id, list(merged)))
             elif kind == "transfer":
@@ -269,6 +340,7 @@ async def _play(url: str, ops: list) -> None:
 
         for b in range(2):
             await _check_bar(conn, bars[b], committed[b], sold[b])
+            await _check_deposits_and_empties(conn, bars[b])
     finally:
         await conn.close()
 

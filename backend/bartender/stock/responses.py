@@ -22,6 +22,8 @@ class SaleLineOut(msgspec.Struct):
     qty: int
     unit_price: int
     line_total: int
+    take_away: bool = False  # issue 16 (additive)
+    deposit: int = 0  # take-away: the containers' deposit charged on this line, minor units
 
 
 class SaleOut(msgspec.Struct):
@@ -29,12 +31,13 @@ class SaleOut(msgspec.Struct):
     bar_id: uuid.UUID
     seq: int
     number: int
-    total: int
+    total: int  # the drinks, as in v1.2; the customer pays total + deposit_total
     created_at: str
     occurred_at: str | None
     business_date: str
     seller_id: uuid.UUID | None
     items: list[SaleLineOut]
+    deposit_total: int = 0  # issue 16 (additive): deposits of the take-away lines
     stock: list[StockLevel] = []  # after the sale (POST) or the void's restock
 
 

@@ -60,9 +60,12 @@ class ProductsOut(msgspec.Struct):
     products: list[ProductOut]
 
 
-class SaleLine(Input):
+class SaleLine(Input, omit_defaults=True):
     product_id: uuid.UUID
     qty: Annotated[int, msgspec.Meta(ge=1, le=999)]
+    # issue 16 (additive): the bottle leaves with the customer, its deposit is charged; a v1.2
+    # client omits it (consumed on the premises: the empty comes back to the bar)
+    take_away: bool = False
 
 
 class SaleIn(Input, omit_defaults=True):
