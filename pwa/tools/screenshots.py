@@ -138,7 +138,7 @@ async def tablet_shots(browser: Browser, base_url: str) -> None:
     for index, delta in ((0, -1), (2, 0), (4, -2)):
         row = rows.nth(index)
         expected = int((await row.locator(".expected").text_content() or "0").replace(",", ""))
-        await row.locator("input").fill(str(expected + delta))
+        await row.locator("input.count-input").fill(str(expected + delta))
     await page.click("#count-review")
     await page.screenshot(path=OUT / "tablet-count.png", full_page=True)
     await page.context.close()
