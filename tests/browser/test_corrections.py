@@ -162,3 +162,39 @@ async def test_the_owner_lets_staff_record_waste_from_the_bar_settings(
     await tablet.page.wait_for_selector('#settings-feedback[data-outcome="ok"]')
     saved = (await api.http.get(f"/api/bars/{bar.id}", headers=bar.owner.headers)).json()
     assert saved["staff_may_record_waste"] is True
+
+
+async def test_a_take_away_sale_charges_the_deposit_on_the_receipt(
+    api: Api, devices: Devices
+) -> None:
+    bar = await api.bar()
+    beer = await api.product(bar, "Flag", stock=10, price=600)
+    r = await api.http.post(
+        f"/api/bars/{bar.id}/containers",
+        headers=bar.owner.headers,
+        json={
+            "name": "Bouteille 65 cl",
+            "deposit": 100,
+            "contents": [{"stock_item_id": beer, "qty": 1}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    phone = await devices.open(await api.member(bar, "staff"))
+    other = await devices.open(await api.member(bar, "staff"))
+    await live(phone)
+    await live(other)
+
+    page = phone.page
+    await phone.tile(beer).click()
+    await phone.tile(beer).click()
+    await page.check("#take-away")
+    await page.click("#sell-button")
+    await page.wait_for_selector('#sell-feedback[data-outcome="sold"]')
+    await other.wait_stock(beer, 8)  # seen live on another phone
+    assert not await page.is_checked("#take-away")  # the next basket is on the premises
+    await page.click("#show-receipt")
+    await page.locator("#receipt").wait_for()
+    assert "200" in (await page.text_content("#receipt-deposit") or "")
+    assert "1,400" in (await page.text_content("#receipt-to-pay") or "")
+    r = await api.http.get(f"/api/bars/{bar.id}/containers", headers=bar.owner.headers)
+    assert [c["empties"] for c in r.json()["containers"]] == [0]  # the bottles left with them

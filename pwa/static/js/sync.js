@@ -86,7 +86,8 @@ export async function sell(barId, lines, { answerWithinMs = ANSWER_WITHIN_MS } =
   const entry = await enqueue({
     id: uuid4(),
     bar_id: barId,
-    items: lines.map((l) => ({ product_id: l.product_id, qty: l.qty })),
+    // take_away only when set: a consumed-on-the-premises sale is a v1.2 sale (issue 16)
+    items: lines.map((l) => ({ product_id: l.product_id, qty: l.qty, ...(l.take_away ? { take_away: true } : {}) })),
     occurred_at: new Date().toISOString(),
     lines: lines.map((l) => ({ product_id: l.product_id, name: l.name, qty: l.qty, unit_price: l.unit_price })),
   });

@@ -5,7 +5,8 @@
 import { t, money, number, dateTime } from "../i18n.js";
 import { h } from "../ui.js";
 
-/** `receipt`: {number, total, created_at, seller, bar_name, currency, lines: [{name, qty, line_total}]} */
+/** `receipt`: {number, total, deposit_total?, created_at, seller, bar_name, currency,
+ *  lines: [{name, qty, line_total}]}; a take-away sale's deposit is said beside the total. */
 export function receiptText(receipt) {
   const cur = receipt.currency;
   return [
@@ -14,6 +15,8 @@ export function receiptText(receipt) {
     dateTime(receipt.created_at),
     ...receipt.lines.map((l) => `${number(l.qty)} × ${l.name}  ${money(l.line_total, cur)}`),
     `${t("sell.total")}  ${money(receipt.total, cur)}`,
+    ...(receipt.deposit_total ? [`${t("receipt.deposit")}  ${money(receipt.deposit_total, cur)}`,
+      `${t("receipt.to_pay")}  ${money(receipt.total + receipt.deposit_total, cur)}`] : []),
     t("receipt.seller", { name: receipt.seller }),
   ].join("\n");
 }
@@ -35,6 +38,8 @@ export function showReceipt(receipt) {
     h("table", { class: "receipt-lines" }, h("tbody", {}, receipt.lines.map((l) => h("tr", {},
       h("td", { class: "num" }, number(l.qty)), h("td", {}, l.name), h("td", { class: "num" }, money(l.line_total, cur)))))),
     h("p", { class: "total" }, h("span", {}, t("sell.total")), h("strong", { id: "receipt-total" }, money(receipt.total, cur))),
+    receipt.deposit_total ? h("p", { id: "receipt-deposit" }, h("span", {}, t("receipt.deposit")), " ", h("strong", {}, money(receipt.deposit_total, cur))) : null,
+    receipt.deposit_total ? h("p", { class: "total", id: "receipt-to-pay" }, h("span", {}, t("receipt.to_pay")), " ", h("strong", {}, money(receipt.total + receipt.deposit_total, cur))) : null,
     h("p", { class: "muted", id: "receipt-seller" }, t("receipt.seller", { name: receipt.seller })),
     h("div", { class: "receipt-actions" },
       typeof navigator.share === "function" ? h("button", { type: "button", class: "primary", id: "receipt-share", onclick: share }, t("receipt.share")) : null,

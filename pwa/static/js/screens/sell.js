@@ -33,6 +33,9 @@ export function fold(text) {
 // ---------- the basket: product_id -> {qty, problem}, kept per bar ----------
 const basket = new Map();
 let basketBar = null;
+// the basket leaves with the customer (issue 16): its bottles' deposit is charged, no empty
+// comes back; back to "on the premises" for the next basket
+let takeAway = false;
 
 function basketKey() { return `bt-basket:${store.bar.id}`; }
 
@@ -60,6 +63,7 @@ function setQty(id, qty) {
 /** Lines of a refused sale back into the basket, beside what was added meanwhile. */
 function putBack(lines) {
   for (const l of lines) setQty(l.product_id, (basket.get(l.product_id)?.qty || 0) + l.qty);
+  if (lines.some((l) => l.take_away)) takeAway = true;
 }
 
 function basketLines() {
@@ -193,7 +197,10 @@ function renderBasket(view) {
     h("h2", { id: "basket-title" }, lines.length > 1 ? t("sell.basket_count", { n: number(lines.length) }) : t("sell.basket")),
     list ?? h("p", { class: "muted hint" }, t("sell.basket_empty")),
     list ? moreHint(list) : null,
-    h("p", { class: "total" }, h("span", {}, t("sell.total")), h("strong", { id: "basket-total" }, money(total, store.bar.currency))),
+    // the take-away toggle sits in the total's row: the basket panel must not grow over the tiles
+    h("p", { class: "total" }, h("span", {}, t("sell.total")),
+      h("label", { class: "take-away" }, h("input", { type: "checkbox", id: "take-away", checked: takeAway, onchange: (e) => { takeAway = e.target.checked; } }), " ", t("sell.take_away")),
+      h("strong", { id: "basket-total" }, money(total, store.bar.currency))),
     h("div", { class: "basket-actions" },
       h("button", { type: "button", class: "ghost", disabled: lines.length === 0, onclick: () => { basket.clear(); saveBasket(); view.redraw(); view.say("", ""); } }, t("sell.clear")),
       h("button", { type: "button", class: "primary big", id: "sell-button", disabled: lines.length === 0 || view.sending, onclick: () => doSell(view) }, t("sell.sell"))));
@@ -203,7 +210,7 @@ function renderBasket(view) {
 function receiptOf(sale, lines) {
   const names = new Map(lines.map((l) => [l.product_id, l.name]));
   return {
-    number: sale.number, total: sale.total, created_at: sale.created_at, currency: store.bar.currency,
+    number: sale.number, total: sale.total, deposit_total: sale.deposit_total || 0, created_at: sale.created_at, currency: store.bar.currency,
     bar_name: store.bar.name, seller: store.session?.user?.name || "",
     lines: sale.items.map((i) => ({ name: names.get(i.product_id) || "", qty: i.qty, line_total: i.line_total })),
   };
@@ -225,10 +232,11 @@ function shortOf(view, problem) {
 }
 
 async function doSell(view) {
-  const lines = basketLines().map(({ problem, ...line }) => line);
+  const lines = basketLines().map(({ problem, ...line }) => ({ ...line, take_away: takeAway }));
   if (view.sending || lines.length === 0) return;
   view.sending = true;
   basket.clear(); // the next basket starts now; a refusal puts these lines back
+  takeAway = false;
   saveBasket();
   view.redraw();
   view.say("sending", t("sell.sending"));
