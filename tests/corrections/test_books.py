@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bartender.corrections.empties import BALANCE
@@ -349,6 +349,17 @@ async def _play(url: str, ops: list) -> None:
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=st.lists(op, min_size=1, max_size=30))
+# always played: a take-away sale beside one on the premises, then a void of each
+@example(
+    ops=[
+        ("deliver", 0, [(0, 6), (1, 6)], None),
+        ("sell_take_away", 0, [(0, 3), (1, 2)], False),
+        ("sell", 0, [(0, 1), (1, 2)], True),
+        ("void", 0, [], None),
+        ("sell", 0, [(1, 1)], False),
+        ("void", 1, [], None),
+    ]
+)
 def test_books_balance_with_waste_transfers_and_returns(property_db: str, ops: list) -> None:
     asyncio.run(_play(property_db, ops))
 
