@@ -41,7 +41,10 @@ BEGIN
            EXISTS (SELECT 1 FROM item_movements m JOIN stock_items i ON i.id = m.stock_item_id
                    WHERE m.bar_id = p_bar_id AND m.seq = p_seq
                      AND bt_alert_moves(i.stock, i.low_threshold, i.alert_level)
-                     AND NOT EXISTS (SELECT 1 FROM products x WHERE x.id = i.id)),
+                     AND NOT EXISTS (SELECT 1 FROM products x WHERE x.id = i.id)
+              AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.empties_item_id = i.id)
+                     -- empties at 0 are normal (all handed back): never an alert
+                     AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.empties_item_id = i.id)),
            EXISTS (SELECT 1 FROM webhooks w WHERE w.bar_id = p_bar_id AND w.active)
     INTO v_level_moves, v_item_moves, v_has_webhooks;
     IF NOT v_level_moves AND NOT v_item_moves AND NOT v_has_webhooks THEN

@@ -154,3 +154,30 @@ async def test_deliveries_swap_empties_and_keep_the_supplier_balance(api: Api) -
     staff = await api.member(bar, "staff")
     r = await api.http.get(f"/api/bars/{bar.id}/empties/balance", headers=staff.headers)
     problem(r, 403, "forbidden")
+
+
+async def test_empties_running_out_is_not_a_low_stock_alert(api: Api) -> None:
+    """Handing every empty back (or breaking the last one) is normal: the empties item of a
+    container never raises a low-stock or out-of-stock alert, whatever its threshold."""
+    bar = await api.bar()
+    flag = await item(api, bar, "Flag 65 cl", "bouteille", {"casier": 24})
+    bottle = await container(
+        api, bar, "Bouteille 65 cl", 100, contents=[{"stock_item_id": flag, "qty": 1}]
+    )
+    r = await post(
+        api.http, bar, "empties/refunds", {"items": [{"container_id": bottle["id"], "qty": 1}]}
+    )
+    assert r.status_code == 201, r.text
+    r = await post(
+        api.http,
+        bar,
+        "waste",
+        {"kind": "breakage", "items": [{"stock_item_id": bottle["empties_item_id"], "qty": 1}]},
+    )
+    assert r.status_code == 201, r.text
+    assert await empties_of(api, bar) == {"Bouteille 65 cl": 0}
+    r = await api.http.get(f"/api/bars/{bar.id}/alerts", headers=bar.owner.headers)
+    assert r.status_code == 200, r.text
+    # an item's alert carries the item's id as `product_id` (docs/protocol.md)
+    empties_id = bottle["empties_item_id"]
+    assert [a for a in r.json()["alerts"] if a["product_id"] == empties_id] == []
