@@ -35,17 +35,20 @@ def _env(name: str, default: Any = None, **kw: Any) -> Any:
     return dataclasses.field(default=default, metadata=meta)
 
 
-def _parse(raw: str, default: Any, type_name: str) -> Any:
-    """Convert an environment string to the field's type (from its annotation)."""
-    if "bool" in type_name:
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    if "Path" in type_name:
-        return Path(raw)
-    if "float" in type_name:
-        return float(raw)
-    if "int" in type_name:
-        return int(raw)
-    return raw
+def _parse_bool(raw: str) -> bool:
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+# Field annotation (a string: `from __future__ import annotations`) -> parser of its variable.
+_PARSERS: dict[str, Any] = {"bool": _parse_bool, "Path": Path, "float": float, "int": int}
+
+
+def _parse(env: str, raw: str, type_name: str) -> Any:
+    """Convert an environment string to the field's type; a bad value names its variable."""
+    try:
+        return _PARSERS.get(type_name, str)(raw)
+    except ValueError:
+        raise ValueError(f"{env}={raw!r} is not a valid {type_name}") from None
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,10 @@ class Settings:
         """Every field from its environment variable when set, else its default."""
         values: dict[str, object] = {}
         for f in dataclasses.fields(cls):
-            raw = os.environ.get(f.metadata.get("env", ""))
-            if raw not in (None, ""):
-                values[f.name] = _parse(raw, f.default, str(f.type))
+            env = f.metadata["env"]
+            raw = os.environ.get(env)
+            if raw:
+                values[f.name] = _parse(env, raw, str(f.type))
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
