@@ -148,7 +148,7 @@ class Unavailable(AppError):
         super().__init__(detail, headers={"Retry-After": "2"})
 
 
-# SQLSTATEs raised by our plpgsql functions (migrations/*/stock_*.sql) with a JSON DETAIL.
+# SQLSTATEs raised by our plpgsql functions (migrations/functions/*.sql) with a JSON DETAIL.
 _SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "BTI01": InsufficientStock,
     "BTC01": IdempotencyConflict,

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-# Close codes (contract rule 7).
+# Close codes (rule 7 of docs/protocol.md).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_TOO_MANY = 4429
