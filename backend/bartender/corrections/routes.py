@@ -4,9 +4,8 @@ service, pass the body built by SQL through."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -31,16 +30,7 @@ from bartender.corrections.schemas import (
     WasteOut,
 )
 from bartender.deps import ConnDep, ManagerDep, MemberDep
-
-
-def _raw(body: bytes, status: int = HTTP_200_OK) -> Response[Any]:
-    """A body built by SQL, sent as is (the handler's annotation documents its shape)."""
-    return Response(content=msgspec.Raw(body), status_code=status, media_type="application/json")
-
-
-def _created_or_replayed(result: tuple[bool, bytes]) -> Response[Any]:
-    replayed, body = result
-    return _raw(body, HTTP_200_OK if replayed else HTTP_201_CREATED)
+from bartender.sql_body import created_or_replayed, sql_body
 
 
 class CorrectionsController(Controller):
@@ -51,7 +41,7 @@ class CorrectionsController(Controller):
     async def record_waste(
         self, data: JSONBody[WasteIn], member: MemberDep, conn: ConnDep
     ) -> Response[WasteOut]:
-        return _created_or_replayed(await service.record_waste(conn, member, data))
+        return created_or_replayed(await service.record_waste(conn, member, data))
 
     @get("/waste")
     async def list_waste(
@@ -60,13 +50,13 @@ class CorrectionsController(Controller):
         conn: ConnDep,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Response[WasteList]:
-        return _raw(await service.list_waste(conn, manager, limit))
+        return sql_body(await service.list_waste(conn, manager, limit))
 
     @post("/transfers", status_code=HTTP_201_CREATED)
     async def transfer(
         self, data: JSONBody[TransferIn], manager: ManagerDep, conn: ConnDep
     ) -> Response[TransferOut]:
-        return _created_or_replayed(await service.transfer(conn, manager, data))
+        return created_or_replayed(await service.transfer(conn, manager, data))
 
     @post("/sales/{sale_id:uuid}/returns", status_code=HTTP_201_CREATED)
     async def request_return(
@@ -76,7 +66,7 @@ class CorrectionsController(Controller):
         member: MemberDep,
         conn: ConnDep,
     ) -> Response[ReturnOut]:
-        return _created_or_replayed(await service.request_return(conn, member, sale_id, data))
+        return created_or_replayed(await service.request_return(conn, member, sale_id, data))
 
     @get("/returns")
     async def list_returns(
@@ -86,7 +76,7 @@ class CorrectionsController(Controller):
         status: FromQuery[ReturnStatus | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Response[ReturnsOut]:
-        return _raw(await service.list_returns(conn, manager, status, limit))
+        return sql_body(await service.list_returns(conn, manager, status, limit))
 
     @post("/returns/{return_id:uuid}/approve", status_code=HTTP_200_OK)
     async def approve_return(
@@ -96,7 +86,7 @@ class CorrectionsController(Controller):
         manager: ManagerDep,
         conn: ConnDep,
     ) -> Response[ReturnOut]:
-        return _raw(await service.decide_return(conn, manager, return_id, True, data.note))
+        return sql_body(await service.decide_return(conn, manager, return_id, True, data.note))
 
     @post("/returns/{return_id:uuid}/reject", status_code=HTTP_200_OK)
     async def reject_return(
@@ -106,24 +96,24 @@ class CorrectionsController(Controller):
         manager: ManagerDep,
         conn: ConnDep,
     ) -> Response[ReturnOut]:
-        return _raw(await service.decide_return(conn, manager, return_id, False, data.note))
+        return sql_body(await service.decide_return(conn, manager, return_id, False, data.note))
 
     @post("/containers", status_code=HTTP_201_CREATED)
     async def create_container(
         self, data: JSONBody[ContainerIn], manager: ManagerDep, conn: ConnDep
     ) -> Response[ContainerOut]:
-        return _raw(await empties.create_container(conn, manager, data), HTTP_201_CREATED)
+        return sql_body(await empties.create_container(conn, manager, data), HTTP_201_CREATED)
 
     @get("/containers")
     async def list_containers(self, member: MemberDep, conn: ConnDep) -> Response[ContainersOut]:
-        return _raw(await empties.list_containers(conn, member))
+        return sql_body(await empties.list_containers(conn, member))
 
     @post("/empties/refunds", status_code=HTTP_201_CREATED)
     async def refund_empties(
         self, data: JSONBody[EmptiesRefundIn], member: MemberDep, conn: ConnDep
     ) -> Response[EmptiesRefundOut]:
-        return _created_or_replayed(await empties.refund(conn, member, data))
+        return created_or_replayed(await empties.refund(conn, member, data))
 
     @get("/empties/balance")
     async def empties_balance(self, manager: ManagerDep, conn: ConnDep) -> Response[BalancesOut]:
-        return _raw(await empties.balance(conn, manager))
+        return sql_body(await empties.balance(conn, manager))

@@ -7,15 +7,15 @@ The stock functions build their bodies in SQL; handlers return them as `msgspec.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from bartender.deps import ConnDep, ManagerDep, MemberDep, RuntimeDep
 from bartender.live import polling
+from bartender.sql_body import created_or_replayed, sql_body
 from bartender.stock import service
 from bartender.stock.responses import (
     CountOut,
@@ -37,18 +37,6 @@ from bartender.stock.schemas import (
     SaleIn,
     VoidIn,
 )
-
-JSON = "application/json"
-
-
-def _raw(body: bytes, status: int = HTTP_200_OK, **kw: Any) -> Response[Any]:
-    """A body built by SQL, sent as is (the handler's annotation documents its shape)."""
-    return Response(content=msgspec.Raw(body), status_code=status, media_type=JSON, **kw)
-
-
-def _created_or_replayed(result: tuple[bool, bytes]) -> Response[Any]:
-    replayed, body = result
-    return _raw(body, HTTP_200_OK if replayed else HTTP_201_CREATED)
 
 
 class StockController(Controller):
@@ -73,7 +61,7 @@ class StockController(Controller):
 
     @get("/products")
     async def products(self, member: MemberDep, conn: ConnDep) -> Response[ProductsOut]:
-        return _raw(await service.list_products(conn, member))
+        return sql_body(await service.list_products(conn, member))
 
     @get("/stock")
     async def stock(
@@ -93,13 +81,13 @@ class StockController(Controller):
             request.headers.get("if-none-match"),
         )
         headers = {"ETag": polling.etag(seq), "Cache-Control": "no-cache"}
-        return _raw(body or b"", status, headers=headers)
+        return sql_body(body or b"", status, headers=headers)
 
     @post("/sales", status_code=HTTP_201_CREATED)
     async def sell(
         self, data: JSONBody[SaleIn], member: MemberDep, conn: ConnDep, rt: RuntimeDep
     ) -> Response[SaleOut]:
-        return _created_or_replayed(
+        return created_or_replayed(
             await service.sell(conn, member, data, rt.settings.sale_max_future_s)
         )
 
@@ -111,7 +99,7 @@ class StockController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         before: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[SalesPage]:
-        return _raw(await service.list_sales(conn, member, limit, before))
+        return sql_body(await service.list_sales(conn, member, limit, before))
 
     @post("/sales/{sale_id:uuid}/void", status_code=HTTP_200_OK)
     async def void(
@@ -121,19 +109,19 @@ class StockController(Controller):
         manager: ManagerDep,
         conn: ConnDep,
     ) -> Response[VoidedSaleOut]:
-        return _raw(await service.void(conn, manager, sale_id, data.reason))
+        return sql_body(await service.void(conn, manager, sale_id, data.reason))
 
     @post("/deliveries", status_code=HTTP_201_CREATED)
     async def deliver(
         self, data: JSONBody[DeliveryIn], manager: ManagerDep, conn: ConnDep
     ) -> Response[DeliveryOut]:
-        return _created_or_replayed(await service.deliver(conn, manager, data))
+        return created_or_replayed(await service.deliver(conn, manager, data))
 
     @post("/stock-counts", status_code=HTTP_201_CREATED)
     async def count(
         self, data: JSONBody[CountIn], manager: ManagerDep, conn: ConnDep
     ) -> Response[CountOut]:
-        return _created_or_replayed(await service.count(conn, manager, data))
+        return created_or_replayed(await service.count(conn, manager, data))
 
     @get("/movements")
     async def movements(
@@ -144,8 +132,8 @@ class StockController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
         product_id: FromQuery[uuid.UUID | None] = None,
     ) -> Response[MovementsOut]:
-        return _raw(await service.movements(conn, member, after_seq, limit, product_id))
+        return sql_body(await service.movements(conn, member, after_seq, limit, product_id))
 
     @get("/stats/today")
     async def stats_today(self, member: MemberDep, conn: ConnDep) -> Response[StatsToday]:
-        return _raw(await service.stats_today(conn, member))
+        return sql_body(await service.stats_today(conn, member))
