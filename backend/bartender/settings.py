@@ -75,6 +75,9 @@ class Settings:
     # at once before answering 503 busy at once (0: twice the pool's maximum size).
     pool_acquire_timeout_ms: int = _env("BARTENDER_POOL_ACQUIRE_TIMEOUT_MS", 2000)
     max_in_flight_writes: int = _env("BARTENDER_MAX_IN_FLIGHT_WRITES", 0)
+    # how long a stock operation beyond that bound may wait for a slot (FIFO, at most that
+    # many waiting) before 503 busy: absorbs short stalls, never a real overload
+    admission_wait_ms: int = _env("BARTENDER_ADMISSION_WAIT_MS", 250)
     # argon2id cost; production keeps argon2-cffi's defaults, tests lower them.
     argon2_time_cost: int = _env("BARTENDER_ARGON2_TIME_COST", 3)
     argon2_memory_kib: int = _env("BARTENDER_ARGON2_MEMORY_KIB", 65536)
