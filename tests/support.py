@@ -55,6 +55,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         pool_min_size=1,
         pool_max_size=20,
         forecast_prewarm=False,  # tests start forecast workers on first use
+        gc_freeze_s=0,  # the collector is process-wide: no freezing inside pytest
     )
     return dataclasses.replace(base, **overrides)
 

@@ -28,6 +28,7 @@ from bartender.edge import check_request
 from bartender.errors import EXCEPTION_HANDLERS
 from bartender.forecast.routes import ForecastController
 from bartender.forecast.service import Forecaster
+from bartender.gcpolicy import gc_policy
 from bartender.health import HealthController
 from bartender.live.catalog import CatalogVersions
 from bartender.live.feed import StockFeed
@@ -119,7 +120,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_request=check_request,  # strict bodies, 415, NUL, bigint params (edge.py)
-        lifespan=[lifespan, loop_lag_monitor],
+        lifespan=[lifespan, loop_lag_monitor, gc_policy(settings.gc_freeze_s, settings.gc_full_s)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="BarTender", version=__version__, path="/schema"),
         debug=False,

@@ -122,6 +122,10 @@ class Settings:
     realtime_poll_window_s: float = _env("BARTENDER_POLL_WINDOW_S", 10.0)
     # the Redis per-bar history expires when a bar is idle
     realtime_history_ttl_s: int = _env("BARTENDER_REALTIME_HISTORY_TTL_S", 3600)
+    # Garbage collector: freeze survivors every N s, one full pass every M s (gcpolicy.py);
+    # 0 turns the policy off (CPython's own schedule)
+    gc_freeze_s: float = _env("BARTENDER_GC_FREEZE_S", 10.0)
+    gc_full_s: float = _env("BARTENDER_GC_FULL_S", 900.0)
     log_level: str = _env("BARTENDER_LOG_LEVEL", "INFO")
     log_format: str = _env("BARTENDER_LOG_FORMAT", "text")  # or "json": one object per line
     # one line per request (route, status, duration, request id); costs CPU per request
