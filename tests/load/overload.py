@@ -39,6 +39,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from seeding import deliver, owned_bar, owner
 
 PRODUCTS, STOCK = 12, 1_000_000
 LIMITS = {"rate": 2000, "phase_s": 120, "neighbours": 8, "sockets": 10_000, "bars": 1000}
@@ -55,40 +56,20 @@ def quantile(values: list[float], q: float) -> float | None:
 
 async def seed(url: str, bars: int) -> tuple[list[list[str]], str, str]:
     """B bars of 12 products with deep stock (through bt_deliver), one owner of them all."""
-    from argon2 import PasswordHasher
-
     conn = await asyncpg.connect(url)
     try:
-        email, password = f"overload-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
-        user = await conn.fetchval(
-            "INSERT INTO users (email, name, password_hash) VALUES ($1, 'Load', $2) RETURNING id",
-            email,
-            PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password),
-        )
+        user, email, password = await owner(conn, "Overload")
         targets = []
         for b in range(bars):
-            bar = await conn.fetchval(
-                "INSERT INTO bars (name, currency, timezone) "
-                "VALUES ($1, 'XOF', 'UTC') RETURNING id",
-                f"Load {b}",
-            )
-            await conn.execute(
-                "INSERT INTO memberships (bar_id, user_id, role) VALUES ($1, $2, 'owner')",
-                bar,
-                user,
-            )
+            bar = await owned_bar(conn, user, f"Load {b}")
             products = await conn.fetch(
                 "INSERT INTO products (bar_id, name, price) "
                 "SELECT $1, 'P' || n, 500 FROM generate_series(1, $2) n RETURNING id",
                 bar,
                 PRODUCTS,
             )
-            items = [{"product_id": str(p["id"]), "qty": STOCK} for p in products]
-            await conn.execute(
-                "SELECT bt_deliver($1, $2, $3::jsonb)",
-                bar,
-                user,
-                json.dumps({"id": str(uuid.uuid4()), "items": items}),
+            await deliver(
+                conn, bar, user, [{"product_id": str(p["id"]), "qty": STOCK} for p in products]
             )
             targets += [[str(bar), str(p["id"])] for p in products]
         return targets, email, password

@@ -45,6 +45,7 @@ import asyncpg
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
+from seeding import deliver, make_composite, owned_bar, owner  # noqa: E402
 from wrk_sales import wrk_load  # noqa: E402
 
 BARS, PRODUCTS, STOCK = 20, 12, 100_000
@@ -66,26 +67,10 @@ async def seed(url: str, components: int = 1) -> tuple[list[dict], str, str]:
     (issue 15: the cost of a composite sale), all stocked as deep."""
     conn = await asyncpg.connect(url)
     try:
-        email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
-        from argon2 import PasswordHasher
-
-        user = await conn.fetchval(
-            "INSERT INTO users (email, name, password_hash) VALUES ($1, 'Bench', $2) RETURNING id",
-            email,
-            PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password),
-        )
+        user, email, password = await owner(conn, "Bench")
         targets = []
         for b in range(BARS):
-            bar = await conn.fetchval(
-                "INSERT INTO bars (name, currency, timezone) VALUES "
-                "($1, 'XOF', 'Africa/Abidjan') RETURNING id",
-                f"Bench {b}",
-            )
-            await conn.execute(
-                "INSERT INTO memberships (bar_id, user_id, role) VALUES ($1, $2, 'owner')",
-                bar,
-                user,
-            )
+            bar = await owned_bar(conn, user, f"Bench {b}", "Africa/Abidjan")
             products = [
                 await conn.fetchval(
                     "INSERT INTO products (bar_id, name, price) VALUES ($1, $2, 800) RETURNING id",
@@ -94,44 +79,9 @@ async def seed(url: str, components: int = 1) -> tuple[list[dict], str, str]:
                 )
                 for p in range(PRODUCTS)
             ]
-            await conn.execute(
-                "SELECT bt_deliver($1, $2, $3::jsonb)",
-                bar,
-                user,
-                json.dumps(
-                    {
-                        "id": str(uuid.uuid4()),
-                        "items": [{"product_id": str(p), "qty": STOCK} for p in products],
-                    }
-                ),
-            )
+            await deliver(conn, bar, user, [{"product_id": str(p), "qty": STOCK} for p in products])
             for p in products if components > 1 else []:
-                parts = [p] + [
-                    await conn.fetchval(
-                        "INSERT INTO stock_items (bar_id, name) VALUES ($1, $2) RETURNING id",
-                        bar,
-                        f"{p}-{k}",
-                    )
-                    for k in range(components - 1)
-                ]
-                await conn.execute(
-                    "SELECT bt_set_recipe($1, $2, $3, $4::jsonb)",
-                    bar,
-                    p,
-                    user,
-                    json.dumps([{"stock_item_id": str(i), "qty": 1} for i in parts]),
-                )
-                await conn.execute(
-                    "SELECT bt_deliver($1, $2, $3::jsonb)",
-                    bar,
-                    user,
-                    json.dumps(
-                        {
-                            "id": str(uuid.uuid4()),
-                            "items": [{"stock_item_id": str(i), "qty": STOCK} for i in parts[1:]],
-                        }
-                    ),
-                )
+                await make_composite(conn, bar, user, p, components - 1, STOCK)
             targets += [{"bar": str(bar), "product": str(p), "hot": b == 0} for p in products]
         for n, target in enumerate(targets, start=1):
             target["n"] = n

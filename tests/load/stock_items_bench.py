@@ -33,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
+from seeding import deliver, make_composite
 
 ROOT = Path(__file__).resolve().parents[2]
 BARS, PRODUCTS, STOCK = 20, 12, 1_000_000
@@ -92,32 +93,8 @@ async def seed(url: str, components: bool) -> None:
                     bar,
                     f"C{p}",
                 )
-                extra = [
-                    await conn.fetchval(
-                        "INSERT INTO stock_items (bar_id, name) VALUES ($1, $2) RETURNING id",
-                        bar,
-                        f"C{p}-{k}",
-                    )
-                    for k in range(2)
-                ]
-                parts = [pid, *extra]
-                await conn.execute(
-                    "SELECT bt_set_recipe($1, $2, NULL, $3::jsonb)",
-                    bar,
-                    pid,
-                    json.dumps([{"stock_item_id": str(i), "qty": 1} for i in parts]),
-                )
-                await conn.execute(
-                    "SELECT bt_deliver($1, $2, $3::jsonb)",
-                    bar,
-                    user,
-                    json.dumps(
-                        {
-                            "id": str(uuid.uuid4()),
-                            "items": [{"stock_item_id": str(i), "qty": STOCK} for i in parts],
-                        }
-                    ),
-                )
+                await make_composite(conn, bar, user, pid, 2, STOCK)
+                await deliver(conn, bar, user, [{"stock_item_id": str(pid), "qty": STOCK}])
                 n["three"] += 1
                 await conn.execute(
                     "INSERT INTO bench_targets VALUES ('three', $1, $2, $3, $4)",

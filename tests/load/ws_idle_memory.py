@@ -15,13 +15,14 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from seeding import free_port
 
 OPTIONS = {
     # what `bartender serve` runs: websockets-sansio, no deflate, 64 KiB frames
@@ -39,12 +40,6 @@ options = json.loads(sys.argv[2])
 uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port=int(sys.argv[1]),
             lifespan="on", log_level="warning", **options)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
